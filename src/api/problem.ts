@@ -45,6 +45,7 @@ const templates = {
   E2001: { severity: 'error', text: (p) => p.detail ?? '' },
   E2002: { severity: 'error', text: (p) => `unknown field${p.hint ? `; ${p.hint}` : ''}` },
   E2003: { severity: 'warning', text: (p) => `unknown field, ignored${p.hint ? `; ${p.hint}` : ''}` },
+  // Kubernetes kinds' admission rules (E21xx).
   E3001: { severity: 'error', text: (p) => `${p.construct} is not RE2 syntax (osm-ts accepts RE2 regular expressions only): ${JSON.stringify(p.regex)}` },
   E3002: { severity: 'error', text: (p) => `invalid RE2 regular expression ${JSON.stringify(p.regex)}: ${p.reason}` },
   E3003: { severity: 'error', text: (p) => `must equal the TrafficTarget's namespace ${JSON.stringify(p.namespace)}: a TrafficTarget lives in its destination's namespace` },
@@ -61,7 +62,7 @@ const templates = {
   E3014: { severity: 'error', text: (p) => `invalid quantity ${JSON.stringify(p.got)}: ${p.reason}` },
   E3015: { severity: 'error', text: (p) => `namespace is required; an identity without a namespace is never a wildcard` },
   E3016: { severity: 'error', text: (p) => `match name ${JSON.stringify(p.name)} is listed more than once` },
-  E4001: { severity: 'error', text: (p) => p.detail ?? '' },
+  // OSM policy and MeshConfig admission rules (E4xxx).
 } satisfies Record<string, { severity: Severity; text: Template }>;
 
 export type ProblemCode = keyof typeof templates;
