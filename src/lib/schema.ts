@@ -44,6 +44,10 @@ export const s = {
   map<S extends Schema>(values: S, opts: Annotations = {}) {
     return Type.Record(Type.String(), values, opts);
   },
+  /** A value of any one of the given shapes; the first that fits wins. */
+  anyOf<T extends Schema[]>(options: [...T], opts: Annotations = {}) {
+    return Type.Union(options, opts);
+  },
   /** One of a fixed set of strings. */
   enumOf<const T extends readonly string[]>(values: T, opts: Annotations & { default?: T[number] } = {}) {
     return Type.Unsafe<T[number]>({ ...opts, type: 'string', enumValues: values });

@@ -1,0 +1,207 @@
+/**
+ * Per-proxy policy: what one sidecar may reach (outbound) and who may reach it (inbound).
+ *
+ * Outbound is shared by every proxy of an identity, inbound by every proxy of an identity that
+ * backs the same service ports, and both are memoised on the mesh layers they read.
+ */
+import { grantCovers, type AccessGrant } from './access.js';
+import { resolveTargetPort, type Endpoint } from './endpoints.js';
+import type { Identity, ServiceKey } from './identity.js';
+import { inboundHttpRoutes, inboundTcpPrincipals } from './inbound-routes.js';
+import type { MeshState } from './mesh-state.js';
+import { Memo } from './memo.js';
+import type {
+  InboundPolicy,
+  InboundPort,
+  OutboundPolicy,
+  OutboundRoute,
+  OutboundService,
+  ProxyPolicy,
+  ProxyRef,
+  UpstreamCluster,
+  WeightedBackend,
+} from './model.js';
+import { isHttp, type MeshServicePort } from './services.js';
+import { liveBackends } from './splits.js';
+import { selects, type Workload } from './workloads.js';
+
+/** Whether `client` may reach `destination` on a pod port at all (client-side filtering). */
+type Reach = (destination: Identity, port: number, protocol: 'http' | 'tcp') => boolean;
+
+function reachFor(grants: readonly AccessGrant[]): Reach {
+  const byDestination = new Map<Identity, AccessGrant[]>();
+  for (const g of grants) {
+    const list = byDestination.get(g.destination);
+    if (list) list.push(g);
+    else byDestination.set(g.destination, [g]);
+  }
+  return (destination, port, protocol) => (byDestination.get(destination) ?? []).some((g) => grantCovers(g, port, protocol));
+}
+
+const PERMISSIVE = '*' as Identity;
+const NO_GRANTS: readonly AccessGrant[] = [];
+
+/** Builds every proxy's policy from a mesh state, reusing what did not change. */
+export class PolicyBuilder {
+  private readonly outbound = new Memo<Identity, OutboundPolicy>();
+  private readonly clusters = new Memo<string, UpstreamCluster>();
+  private readonly inbound = new Memo<string, InboundPolicy>();
+  private readonly proxies = new Memo<string, ProxyPolicy>();
+
+  /** Every meshed pod's policy, keyed `namespace/pod`, sorted by key. */
+  build(state: MeshState): Map<string, ProxyPolicy> {
+    const out = new Map<string, ProxyPolicy>();
+    const servicesByNamespace = new Map<string, MeshServicePort[]>();
+    for (const p of state.servicePorts) {
+      const list = servicesByNamespace.get(p.namespace);
+      if (list) list.push(p);
+      else servicesByNamespace.set(p.namespace, [p]);
+    }
+    for (const w of state.workloads.all) {
+      if (!w.isPod || !state.namespaces.injects(w.namespace, w.annotations, w.hostNetwork)) continue;
+      const key = `${w.namespace}/${w.ref.name}`;
+      const outbound = this.outboundFor(state, w.identity);
+      const inbound = this.inboundFor(state, w, servicesByNamespace.get(w.namespace) ?? []);
+      const policy = this.proxies.get(key, [outbound, inbound, w.identity, w.ip], () => {
+        const proxy: ProxyRef = { namespace: w.namespace, name: w.ref.name, identity: w.identity };
+        if (w.ip) proxy.ip = w.ip;
+        return { proxy, outbound, inbound };
+      });
+      out.set(key, policy);
+    }
+    for (const memo of [this.outbound, this.clusters, this.inbound, this.proxies]) memo.sweep();
+    return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** The outbound policy of an identity (every proxy of the identity shares it). */
+  outboundFor(state: MeshState, client: Identity): OutboundPolicy {
+    const permissive = state.settings.permissive;
+    const grants = permissive ? NO_GRANTS : (state.grantsBySource.get(client) ?? NO_GRANTS);
+    const retries = state.policies.retriesFor(client);
+    const egress = state.policies.egressFor(client);
+    const memoKey = permissive && retries.length === 0 && egress.length === 0 ? PERMISSIVE : client;
+    return this.outbound.get(memoKey, [state.servicePorts, state.members, state.splits, state.policies, state.settings, grants], () => {
+      const reach: Reach = permissive ? () => true : reachFor(grants);
+      const candidates = permissive ? state.servicePorts : this.candidatePorts(state, grants);
+      const services: OutboundService[] = [];
+      for (const port of candidates) {
+        const svc = this.outboundService(state, memoKey, port, reach, grants);
+        if (svc) services.push(svc);
+      }
+      return { services, egressPassthrough: state.settings.spec.traffic.enableEgress, egress };
+    });
+  }
+
+  /** Service ports some grant lets the client reach, and the split roots over them. */
+  private candidatePorts(state: MeshState, grants: readonly AccessGrant[]): MeshServicePort[] {
+    const ports = new Map<string, MeshServicePort>();
+    for (const g of grants) for (const p of state.portsByIdentity.get(g.destination) ?? []) ports.set(p.id, p);
+    const services = new Set<ServiceKey>([...ports.values()].map((p) => p.service));
+    for (const split of state.splits.values()) {
+      if (![...split.ports.values()].some((bs) => bs.some((b) => services.has(b.service)))) continue;
+      for (const p of state.services.get(split.root)?.ports ?? []) ports.set(p.id, p);
+    }
+    return [...ports.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private outboundService(
+    state: MeshState,
+    client: Identity,
+    port: MeshServicePort,
+    reach: Reach,
+    grants: readonly AccessGrant[],
+  ): OutboundService | undefined {
+    const backend = (b: { port: MeshServicePort; weight: number }): WeightedBackend => {
+      const cluster = this.cluster(state, client, b.port, reach, grants);
+      const allowed = state.settings.permissive || (state.members.get(b.port.id)?.backing ?? []).some((m) => reach(m.identity, m.port, protocolOf(b.port)));
+      return { cluster, weight: b.weight, allowed };
+    };
+    const self = backend({ port, weight: 1 });
+    const split = state.splits.get(port.service);
+    const splitBackends = split?.ports.get(port.port);
+    let routes: OutboundRoute[];
+    if (split && splitBackends && splitBackends.length > 0) {
+      const weighted = liveBackends(state.members, splitBackends).map(backend);
+      // A/B splits apply to HTTP requests that fit; everything else goes to the root itself.
+      if (split.matches) routes = isHttp(port.protocol) ? [{ matches: split.matches, backends: weighted }, { backends: [self] }] : [{ backends: [self] }];
+      else routes = [{ backends: weighted }];
+    } else {
+      routes = [{ backends: [self] }];
+    }
+    if (!routes.some((r) => r.backends.some((b) => b.allowed))) return undefined;
+    const svc: OutboundService = { port, routes };
+    if (split && splitBackends && splitBackends.length > 0) svc.split = split.split;
+    const retry = client === PERMISSIVE ? undefined : state.policies.retryFor(client, port.service);
+    if (retry) svc.retry = retry;
+    return svc;
+  }
+
+  private cluster(state: MeshState, client: Identity, port: MeshServicePort, reach: Reach, grants: readonly AccessGrant[]): UpstreamCluster {
+    const members = state.members.get(port.id);
+    const connection = state.policies.connectionFor(port.service);
+    return this.clusters.get(`${client}|${port.id}`, [members, connection, grants, state.settings.permissive], () => {
+      const all = members?.endpoints ?? [];
+      const protocol = protocolOf(port);
+      const endpoints: readonly Endpoint[] = state.settings.permissive
+        ? all
+        : all.filter((e) => e.identity !== undefined && reach(e.identity, e.port, protocol));
+      const identities = [...new Set((members?.backing ?? []).map((b) => b.identity))].sort();
+      const cluster: UpstreamCluster = { port, endpoints: endpoints.length === all.length ? all : endpoints, identities };
+      if (connection) cluster.connection = connection;
+      return cluster;
+    });
+  }
+
+  /** The inbound policy of one pod. */
+  inboundFor(state: MeshState, pod: Workload, namespacePorts: readonly MeshServicePort[]): InboundPolicy {
+    const local: Array<{ port: MeshServicePort; podPort: number }> = [];
+    for (const p of namespacePorts) {
+      const selector = state.services.get(p.service)?.service.spec.selector ?? {};
+      if (Object.keys(selector).length === 0 || !selects(selector, pod.labels)) continue;
+      const podPort = resolveTargetPort(pod, p.targetPort);
+      if (podPort !== undefined) local.push({ port: p, podPort });
+    }
+    const grants = state.grantsByDestination.get(pod.identity) ?? NO_GRANTS;
+    const key = `${pod.identity}|${local.map((l) => `${l.port.id}>${l.podPort}`).join(',')}`;
+    return this.inbound.get(key, [grants, state.splits, state.policies, state.settings, ...local.map((l) => l.port)], () => {
+      const byPodPort = new Map<number, MeshServicePort[]>();
+      for (const l of local) byPodPort.set(l.podPort, [...(byPodPort.get(l.podPort) ?? []), l.port]);
+      const ports: InboundPort[] = [...byPodPort.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([podPort, services]) => this.inboundPort(state, podPort, services, grants));
+      return { ports };
+    });
+  }
+
+  private inboundPort(state: MeshState, podPort: number, services: MeshServicePort[], grants: readonly AccessGrant[]): InboundPort {
+    const first = services[0] as MeshServicePort;
+    const permissive = state.settings.permissive;
+    const localKeys = new Set(services.map((s) => s.service));
+    const apex = new Map<string, MeshServicePort>();
+    for (const split of state.splits.values()) {
+      for (const [rootPort, backends] of split.ports) {
+        if (!backends.some((b) => localKeys.has(b.service))) continue;
+        const rp = state.services.get(split.root)?.ports.find((p) => p.port === rootPort);
+        if (rp && !localKeys.has(rp.service)) apex.set(rp.id, rp);
+      }
+    }
+    const port: InboundPort = {
+      port: podPort,
+      protocol: first.protocol,
+      services,
+      apexServices: [...apex.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      permissive,
+      grants: permissive ? [] : grants,
+      routes: permissive ? [{ principals: 'any', grantedBy: state.settings.setBy ? [state.settings.setBy] : [] }] : inboundHttpRoutes(grants, podPort),
+      tcpPrincipals: permissive ? 'any' : inboundTcpPrincipals(grants, podPort),
+      ingress: services.flatMap((s) => state.policies.ingressFor(s.service, podPort)),
+    };
+    const rateLimit = services.map((s) => state.policies.rateLimitFor(s.service)).find((r) => r !== undefined);
+    if (rateLimit) port.rateLimit = rateLimit;
+    return port;
+  }
+}
+
+function protocolOf(port: MeshServicePort): 'http' | 'tcp' {
+  return isHttp(port.protocol) ? 'http' : 'tcp';
+}

@@ -1,0 +1,50 @@
+/**
+ * The `osm` command: dispatches to the subcommands.
+ */
+import { processIO, UsageError, type Command, type CommandIO } from './io.js';
+import { policyCheck, policyCheckUsage } from './policy-check.js';
+import { validate, validateUsage } from './validate.js';
+
+interface Entry {
+  path: string[];
+  run: Command;
+  usage: string;
+  summary: string;
+}
+
+const commands: Entry[] = [
+  { path: ['validate'], run: validate, usage: validateUsage, summary: 'check manifests and policies offline' },
+  { path: ['policy', 'check'], run: policyCheck, usage: policyCheckUsage, summary: 'evaluate one request against manifests' },
+];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.path.join(' ').length));
+  return ['usage: osm COMMAND [ARGS]', '', 'commands:', ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit status. */
+export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    io.stdout(help());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const entry = commands.find((c) => c.path.every((word, i) => argv[i] === word));
+  if (!entry) {
+    io.stderr(`osm: unknown command ${JSON.stringify(argv.join(' '))}\n${help()}`);
+    return 2;
+  }
+  const args = argv.slice(entry.path.length);
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(entry.usage);
+    return 0;
+  }
+  try {
+    return await entry.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`osm ${entry.path.join(' ')}: ${err.message}\n${entry.usage}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The store: typed objects by kind, namespace and name, each with a resource version.
+ *
+ * Writes come in batches that apply atomically; a snapshot is an immutable view that never
+ * changes after it is taken, so readers (the catalog) see one consistent state. Subscribers
+ * hear about every batch with the keys it touched.
+ */
+import type { KubeObject } from '../api/kind.js';
+import { refKey, type ObjectRef } from '../api/meta.js';
+import type { SourcePosition } from '../api/problem.js';
+
+/** One stored object and where it came from. */
+export interface StoredObject<T extends KubeObject = KubeObject> {
+  readonly object: T;
+  /** The apiVersion it was written in. */
+  readonly apiVersion: string;
+  /** Increases with every write to the store; compare for equality only. */
+  readonly resourceVersion: string;
+  readonly source?: SourcePosition;
+}
+
+export type StoreWrite =
+  | { type: 'put'; object: KubeObject; apiVersion: string; source?: SourcePosition }
+  | { type: 'delete'; ref: ObjectRef };
+
+/** What one batch changed: the previous and new version of each touched object. */
+export interface StoreChange {
+  readonly version: number;
+  readonly changes: ReadonlyArray<{ ref: ObjectRef; before?: StoredObject; after?: StoredObject }>;
+}
+
+/** An immutable, consistent view of the store. */
+export interface Snapshot {
+  /** The store's version when the snapshot was taken. */
+  readonly version: number;
+  /** Objects of one kind, sorted by namespace then name. */
+  list<T extends KubeObject = KubeObject>(kind: string): readonly T[];
+  get<T extends KubeObject = KubeObject>(kind: string, namespace: string | undefined, name: string): T | undefined;
+  stored(ref: ObjectRef): StoredObject | undefined;
+}
+
+type KindTable = ReadonlyMap<string, StoredObject>;
+
+export function refOfObject(object: KubeObject): ObjectRef {
+  const ref: ObjectRef = { kind: object.kind, name: object.metadata.name };
+  if (object.metadata.namespace !== undefined) ref.namespace = object.metadata.namespace;
+  return ref;
+}
+
+class FrozenSnapshot implements Snapshot {
+  private readonly sorted = new Map<string, readonly KubeObject[]>();
+  constructor(
+    readonly version: number,
+    private readonly tables: ReadonlyMap<string, KindTable>,
+  ) {}
+
+  list<T extends KubeObject>(kind: string): readonly T[] {
+    let out = this.sorted.get(kind);
+    if (!out) {
+      const table = this.tables.get(kind);
+      out = table ? [...table.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v.object) : [];
+      this.sorted.set(kind, out);
+    }
+    return out as readonly T[];
+  }
+
+  get<T extends KubeObject>(kind: string, namespace: string | undefined, name: string): T | undefined {
+    return this.tables.get(kind)?.get(nameKey(namespace, name))?.object as T | undefined;
+  }
+
+  stored(ref: ObjectRef): StoredObject | undefined {
+    return this.tables.get(ref.kind)?.get(nameKey(ref.namespace, ref.name));
+  }
+}
+
+function nameKey(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
+}
+
+/** The in-memory store. Not thread-shared; all writes go through `apply`. */
+export class Store {
+  private tables = new Map<string, KindTable>();
+  private version = 0;
+  private current: Snapshot = new FrozenSnapshot(0, this.tables);
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+
+  /** Applies a batch atomically; returns what changed (nothing for writes of equal objects). */
+  apply(writes: readonly StoreWrite[]): StoreChange {
+    const next = new Map(this.tables);
+    const copied = new Set<string>();
+    const table = (kind: string): Map<string, StoredObject> => {
+      if (!copied.has(kind)) {
+        next.set(kind, new Map(next.get(kind) ?? []));
+        copied.add(kind);
+      }
+      return next.get(kind) as Map<string, StoredObject>;
+    };
+    const version = this.version + 1;
+    const touched = new Map<string, { ref: ObjectRef; before?: StoredObject; after?: StoredObject }>();
+    for (const w of writes) {
+      const ref = w.type === 'put' ? refOfObject(w.object) : w.ref;
+      const key = nameKey(ref.namespace, ref.name);
+      const before = next.get(ref.kind)?.get(key);
+      if (w.type === 'delete') {
+        if (!before) continue;
+        table(ref.kind).delete(key);
+        record(touched, ref, before, undefined);
+        continue;
+      }
+      if (before && before.apiVersion === w.apiVersion && sameJson(before.object, w.object)) {
+        if (w.source && before.source?.file !== w.source.file) {
+          table(ref.kind).set(key, { ...before, source: w.source });
+        }
+        continue;
+      }
+      const stored: StoredObject = { object: w.object, apiVersion: w.apiVersion, resourceVersion: String(version), ...(w.source ? { source: w.source } : {}) };
+      table(ref.kind).set(key, stored);
+      record(touched, ref, before, stored);
+    }
+    const change: StoreChange = { version, changes: [...touched.values()] };
+    if (change.changes.length === 0) return { version: this.version, changes: [] };
+    this.tables = next;
+    this.version = version;
+    this.current = new FrozenSnapshot(version, next);
+    for (const listener of this.listeners) listener(change);
+    return change;
+  }
+
+  /** The current consistent view. Cheap: snapshots share unchanged tables. */
+  snapshot(): Snapshot {
+    return this.current;
+  }
+
+  /** Calls `listener` after every batch that changed something; returns the unsubscribe function. */
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function record(
+  touched: Map<string, { ref: ObjectRef; before?: StoredObject; after?: StoredObject }>,
+  ref: ObjectRef,
+  before: StoredObject | undefined,
+  after: StoredObject | undefined,
+): void {
+  const key = refKey(ref);
+  const earlier = touched.get(key);
+  // Within one batch, keep the version from before the batch and the last write.
+  const first = earlier ? earlier.before : before;
+  const entry: { ref: ObjectRef; before?: StoredObject; after?: StoredObject } = { ref };
+  if (first) entry.before = first;
+  if (after) entry.after = after;
+  if (!first && !after) touched.delete(key);
+  else touched.set(key, entry);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
