@@ -1,13 +1,14 @@
 /**
  * `osm validate -f PATH... [-o json] [--strict]`: checks manifests as osm-ts (and OSM's
- * validating webhook) would, including problems across objects. Exit 0 when nothing is invalid,
- * 1 otherwise; warnings do not fail unless --strict.
+ * validating webhook) would, and reports problems across objects as warnings. Exit 0 when
+ * nothing is invalid, 1 otherwise; warnings do not fail unless --strict.
  */
 import { parseArgs } from 'node:util';
 import { formatProblem, problemToJson, type Problem } from '../api/problem.js';
 import { refKey } from '../api/meta.js';
 import { buildMeshModel, DEFAULT_CATALOG_OPTIONS } from '../catalog/index.js';
 import { loadManifests } from '../sources/index.js';
+import { refOfObject } from '../store/index.js';
 import { objectsInput } from './objects-input.js';
 import { UsageError, type Command } from './io.js';
 
@@ -28,10 +29,12 @@ export const validate: Command = async (args, io) => {
   if (values.output !== 'text' && values.output !== 'json') throw new UsageError(`-o must be text or json, got ${values.output}`);
   const loaded = await loadManifests(files);
   const model = buildMeshModel(objectsInput(loaded.objects), { ...DEFAULT_CATALOG_OPTIONS, undeclaredNamespaces: 'monitored' });
-  const sources = new Map(loaded.objects.map((o) => [refKey({ kind: o.object.kind, name: o.object.metadata.name, ...(o.object.metadata.namespace ? { namespace: o.object.metadata.namespace } : {}) }), o.source]));
+  const sources = new Map(loaded.objects.map((o) => [refKey(refOfObject(o.object)), o.source]));
+  // Problems across objects are warnings here: the objects they refer to may be applied from
+  // other files. --strict makes every warning an error.
   const meshProblems = model.problems.map((p): Problem => {
     const source = p.object ? sources.get(refKey(p.object)) : undefined;
-    return source && !p.source ? { ...p, source } : p;
+    return { ...p, severity: 'warning', ...(source && !p.source ? { source } : {}) };
   });
   const problems = [...loaded.problems, ...meshProblems].map((p) => (values.strict && p.severity === 'warning' ? { ...p, severity: 'error' as const } : p));
   const errors = problems.filter((p) => p.severity === 'error').length;
