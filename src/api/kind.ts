@@ -39,6 +39,8 @@ export class ObjectReporter {
 
 /** One served version of a kind. */
 export interface VersionDefinition<T extends KubeObject> {
+  /** The whole document's schema in this version: the CRD's `openAPIV3Schema` comes from it. */
+  readonly schema: Schema;
   /** Decodes a whole document of this version; returns undefined after reporting problems. */
   decode(doc: unknown, reporter: ObjectReporter, unknownFieldSeverity: Severity): T | undefined;
   /** Maps a field path of the internal form to where that field sits in this version. */
@@ -52,6 +54,7 @@ export function defineVersion<S extends Schema, T extends KubeObject>(
   opts: { pathMap?: (internalPath: string) => string } = {},
 ): VersionDefinition<T> {
   const def: VersionDefinition<T> = {
+    schema,
     decode(doc, reporter, unknownFieldSeverity) {
       const result = decode(schema, doc);
       const issues = result.ok ? result.unknownFields : result.issues;
