@@ -65,14 +65,19 @@ export function mismatch(match: CompiledHttpMatch, req: HttpRequestAttributes): 
     return `method ${req.method} is not one of ${[...match.methods].join(', ')}`;
   }
   if (match.authority) {
-    const authority = req.authority ?? req.headers.host;
+    const authority = req.authority ?? headerOf(req, 'host');
     if (authority === undefined) return 'the request has no host';
     if (!match.authority.test(authority)) return `host ${JSON.stringify(authority)} does not match ${JSON.stringify(match.authority.source)}`;
   }
   for (const h of match.headers) {
-    const value = req.headers[h.name];
+    const value = headerOf(req, h.name);
     if (value === undefined) return `header ${h.name} is missing`;
     if (!h.value.test(value)) return `header ${h.name} ${JSON.stringify(value)} does not match ${JSON.stringify(h.value.source)}`;
   }
   return undefined;
+}
+
+/** A request header by lower-case name; only the request's own headers count, never inherited keys. */
+function headerOf(req: HttpRequestAttributes, name: string): string | undefined {
+  return Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
 }

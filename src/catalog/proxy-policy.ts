@@ -41,36 +41,54 @@ function reachFor(grants: readonly AccessGrant[]): Reach {
 const PERMISSIVE = '*' as Identity;
 const NO_GRANTS: readonly AccessGrant[] = [];
 
+/**
+ * Meshed pods with the same identity and the same local service ports get the same policy;
+ * a class is computed once for all of them.
+ */
+interface ProxyClass {
+  key: string;
+  identity: Identity;
+  local: ReadonlyArray<{ port: MeshServicePort; podPort: number }>;
+  pods: readonly Workload[];
+}
+
 /** Builds every proxy's policy from a mesh state, reusing what did not change. */
 export class PolicyBuilder {
   private readonly outbound = new Memo<Identity, OutboundPolicy>();
   private readonly clusters = new Memo<string, UpstreamCluster>();
   private readonly inbound = new Memo<string, InboundPolicy>();
-  private readonly proxies = new Memo<string, ProxyPolicy>();
+  private readonly classes = new Memo<'classes', ReadonlyMap<string, ProxyClass>>();
+  private previous = new Map<string, { outbound: OutboundPolicy; inbound: InboundPolicy; pods: readonly Workload[]; policies: ReadonlyArray<[string, ProxyPolicy]> }>();
+  private previousResult: Map<string, ProxyPolicy> = new Map();
 
   /** Every meshed pod's policy, keyed `namespace/pod`, sorted by key. */
   build(state: MeshState): Map<string, ProxyPolicy> {
-    const out = new Map<string, ProxyPolicy>();
-    const servicesByNamespace = new Map<string, MeshServicePort[]>();
-    for (const p of state.servicePorts) {
-      const list = servicesByNamespace.get(p.namespace);
-      if (list) list.push(p);
-      else servicesByNamespace.set(p.namespace, [p]);
-    }
-    for (const w of state.workloads.all) {
-      if (!w.isPod || !state.namespaces.injects(w.namespace, w.annotations, w.hostNetwork)) continue;
-      const key = `${w.namespace}/${w.ref.name}`;
-      const outbound = this.outboundFor(state, w.identity);
-      const inbound = this.inboundFor(state, w, servicesByNamespace.get(w.namespace) ?? []);
-      const policy = this.proxies.get(key, [outbound, inbound, w.identity, w.ip], () => {
+    const classes = this.classes.get('classes', [state.workloads, state.services, state.namespaces], () => proxyClasses(state));
+    const next = new Map<string, { outbound: OutboundPolicy; inbound: InboundPolicy; pods: readonly Workload[]; policies: ReadonlyArray<[string, ProxyPolicy]> }>();
+    let changed = classes.size !== this.previous.size;
+    for (const c of classes.values()) {
+      const outbound = this.outboundFor(state, c.identity);
+      const inbound = this.inboundFor(state, c);
+      const before = this.previous.get(c.key);
+      if (before && before.outbound === outbound && before.inbound === inbound && before.pods === c.pods) {
+        next.set(c.key, before);
+        continue;
+      }
+      changed = true;
+      const policies = c.pods.map((w): [string, ProxyPolicy] => {
         const proxy: ProxyRef = { namespace: w.namespace, name: w.ref.name, identity: w.identity };
         if (w.ip) proxy.ip = w.ip;
-        return { proxy, outbound, inbound };
+        return [`${w.namespace}/${w.ref.name}`, { proxy, outbound, inbound }];
       });
-      out.set(key, policy);
+      next.set(c.key, { outbound, inbound, pods: c.pods, policies });
     }
-    for (const memo of [this.outbound, this.clusters, this.inbound, this.proxies]) memo.sweep();
-    return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    for (const memo of [this.outbound, this.clusters, this.inbound, this.classes]) memo.sweep();
+    this.previous = next;
+    if (!changed) return this.previousResult;
+    const all = [...next.values()].flatMap((c) => c.policies);
+    all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.previousResult = new Map(all);
+    return this.previousResult;
   }
 
   /** The outbound policy of an identity (every proxy of the identity shares it). */
@@ -152,20 +170,12 @@ export class PolicyBuilder {
     });
   }
 
-  /** The inbound policy of one pod. */
-  inboundFor(state: MeshState, pod: Workload, namespacePorts: readonly MeshServicePort[]): InboundPolicy {
-    const local: Array<{ port: MeshServicePort; podPort: number }> = [];
-    for (const p of namespacePorts) {
-      const selector = state.services.get(p.service)?.service.spec.selector ?? {};
-      if (Object.keys(selector).length === 0 || !selects(selector, pod.labels)) continue;
-      const podPort = resolveTargetPort(pod, p.targetPort);
-      if (podPort !== undefined) local.push({ port: p, podPort });
-    }
-    const grants = state.grantsByDestination.get(pod.identity) ?? NO_GRANTS;
-    const key = `${pod.identity}|${local.map((l) => `${l.port.id}>${l.podPort}`).join(',')}`;
-    return this.inbound.get(key, [grants, state.splits, state.policies, state.settings, ...local.map((l) => l.port)], () => {
+  /** The inbound policy of a class of pods. */
+  private inboundFor(state: MeshState, c: ProxyClass): InboundPolicy {
+    const grants = state.grantsByDestination.get(c.identity) ?? NO_GRANTS;
+    return this.inbound.get(c.key, [grants, state.splits, state.policies, state.settings, c.local], () => {
       const byPodPort = new Map<number, MeshServicePort[]>();
-      for (const l of local) byPodPort.set(l.podPort, [...(byPodPort.get(l.podPort) ?? []), l.port]);
+      for (const l of c.local) byPodPort.set(l.podPort, [...(byPodPort.get(l.podPort) ?? []), l.port]);
       const ports: InboundPort[] = [...byPodPort.entries()]
         .sort(([a], [b]) => a - b)
         .map(([podPort, services]) => this.inboundPort(state, podPort, services, grants));
@@ -204,4 +214,30 @@ export class PolicyBuilder {
 
 function protocolOf(port: MeshServicePort): 'http' | 'tcp' {
   return isHttp(port.protocol) ? 'http' : 'tcp';
+}
+
+/** Groups meshed pods by identity and the local service ports they serve (and on which pod ports). */
+function proxyClasses(state: MeshState): Map<string, ProxyClass> {
+  const byNamespace = new Map<string, MeshServicePort[]>();
+  for (const p of state.servicePorts) {
+    const list = byNamespace.get(p.namespace);
+    if (list) list.push(p);
+    else byNamespace.set(p.namespace, [p]);
+  }
+  const classes = new Map<string, { identity: Identity; local: Array<{ port: MeshServicePort; podPort: number }>; pods: Workload[] }>();
+  for (const w of state.workloads.all) {
+    if (!w.isPod || !state.namespaces.injects(w.namespace, w.annotations, w.hostNetwork)) continue;
+    const local: Array<{ port: MeshServicePort; podPort: number }> = [];
+    for (const p of byNamespace.get(w.namespace) ?? []) {
+      const selector = state.services.get(p.service)?.service.spec.selector ?? {};
+      if (Object.keys(selector).length === 0 || !selects(selector, w.labels)) continue;
+      const podPort = resolveTargetPort(w, p.targetPort);
+      if (podPort !== undefined) local.push({ port: p, podPort });
+    }
+    const key = `${w.identity}|${local.map((l) => `${l.port.id}>${l.podPort}`).join(',')}`;
+    const c = classes.get(key);
+    if (c) c.pods.push(w);
+    else classes.set(key, { identity: w.identity, local, pods: [w] });
+  }
+  return new Map([...classes].map(([key, c]) => [key, { key, ...c }]));
 }

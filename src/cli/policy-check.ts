@@ -45,12 +45,12 @@ export const policyCheck: Command = async (args, io) => {
   const to = new RegExp(`^(${NAME})/(${NAME}):(\\d{1,5})$`).exec(values.to ?? '');
   if (!to) throw new UsageError(`--to must be NAMESPACE/SERVICE:PORT, got ${JSON.stringify(values.to ?? '')}`);
   if (values.output !== 'text' && values.output !== 'json') throw new UsageError(`-o must be text or json, got ${values.output}`);
-  const headers: Record<string, string> = {};
-  for (const h of values.header ?? []) {
+  const headerEntries = (values.header ?? []).map((h): [string, string] => {
     const eq = h.indexOf('=');
     if (eq <= 0) throw new UsageError(`--header must be NAME=VALUE, got ${JSON.stringify(h)}`);
-    headers[h.slice(0, eq).toLowerCase()] = h.slice(eq + 1);
-  }
+    return [h.slice(0, eq).toLowerCase(), h.slice(eq + 1)];
+  });
+  const headers: Record<string, string> = Object.fromEntries(headerEntries);
   const [, fromNamespace = '', serviceAccount = ''] = from;
   const [, namespace = '', name = '', portText = ''] = to;
   const port = Number(portText);
@@ -70,7 +70,7 @@ export const policyCheck: Command = async (args, io) => {
     method: values.method.toUpperCase(),
     path: values.path,
     headers,
-    authority: headers.host ?? `${name}.${namespace}.svc.cluster.local:${port}`,
+    authority: Object.hasOwn(headers, 'host') ? (headers.host as string) : `${name}.${namespace}.svc.cluster.local:${port}`,
   };
   let result;
   try {

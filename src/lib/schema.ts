@@ -18,7 +18,8 @@ interface Annotations {
 
 /** Builders. Each mirrors the OpenAPI v3 subset that Kubernetes structural schemas allow. */
 export const s = {
-  object<P extends Record<string, Schema>>(properties: P, opts: Annotations & { open?: boolean } = {}) {
+  /** `default` fills a whole absent object (its fields' own defaults then apply inside). */
+  object<P extends Record<string, Schema>>(properties: P, opts: Annotations & { open?: boolean; default?: Record<string, unknown> } = {}) {
     const { open, ...rest } = opts;
     return Type.Object(properties, { ...rest, additionalProperties: open === true });
   },
@@ -206,7 +207,8 @@ function walkObject(schema: JsonSchema, value: unknown, path: string, issues: De
     const v = input[k];
     if (v === undefined || v === null) {
       // Kubernetes treats an explicit null like an absent field.
-      if (propSchema.default !== undefined) out[k] = structuredClone(propSchema.default);
+      // Defaults go through the schema too, so an object default gets its fields' defaults.
+      if (propSchema.default !== undefined) out[k] = walk(propSchema, structuredClone(propSchema.default), joinPath(path, k), issues);
       else if (required.has(k)) issues.push({ path: joinPath(path, k), type: 'invalid', message: 'required field is missing' });
       continue;
     }
@@ -263,7 +265,10 @@ export function toOpenApi(schema: Schema): OpenApiSchema {
       if (Object.keys(props).length > 0) {
         out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, toOpenApi(v)]));
       }
-      if (js.required && js.required.length > 0) out.required = [...js.required];
+      // A field with a default is filled by the API server before validation: never required.
+      const required = (js.required ?? []).filter((k) => props[k]?.default === undefined);
+      if (required.length > 0) out.required = required;
+      if (js.default !== undefined) out.default = js.default;
       if (js.additionalProperties === true) out['x-kubernetes-preserve-unknown-fields'] = true;
       return out;
     }

@@ -5,6 +5,7 @@
  * changes after it is taken, so readers (the catalog) see one consistent state. Subscribers
  * hear about every batch with the keys it touched.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../api/kind.js';
 import { refKey, type ObjectRef } from '../api/meta.js';
 import type { SourcePosition } from '../api/problem.js';
@@ -47,19 +48,24 @@ export function refOfObject(object: KubeObject): ObjectRef {
   return ref;
 }
 
+const EMPTY: readonly KubeObject[] = [];
+
 class FrozenSnapshot implements Snapshot {
-  private readonly sorted = new Map<string, readonly KubeObject[]>();
   constructor(
     readonly version: number,
     private readonly tables: ReadonlyMap<string, KindTable>,
+    /** Sorted lists by table, shared by every snapshot that has the same table. */
+    private readonly sorted: WeakMap<KindTable, readonly KubeObject[]>,
   ) {}
 
+  /** Unchanged kinds return the same array in every snapshot: consumers memoise on it. */
   list<T extends KubeObject>(kind: string): readonly T[] {
-    let out = this.sorted.get(kind);
+    const table = this.tables.get(kind);
+    if (!table) return EMPTY as readonly T[];
+    let out = this.sorted.get(table);
     if (!out) {
-      const table = this.tables.get(kind);
-      out = table ? [...table.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v.object) : [];
-      this.sorted.set(kind, out);
+      out = [...table.values()].map((v) => v.object).sort(byNamespaceThenName);
+      this.sorted.set(table, out);
     }
     return out as readonly T[];
   }
@@ -73,6 +79,13 @@ class FrozenSnapshot implements Snapshot {
   }
 }
 
+function byNamespaceThenName(a: KubeObject, b: KubeObject): number {
+  const na = a.metadata.namespace ?? '';
+  const nb = b.metadata.namespace ?? '';
+  if (na !== nb) return na < nb ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
 function nameKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
@@ -81,7 +94,8 @@ function nameKey(namespace: string | undefined, name: string): string {
 export class Store {
   private tables = new Map<string, KindTable>();
   private version = 0;
-  private current: Snapshot = new FrozenSnapshot(0, this.tables);
+  private readonly sorted = new WeakMap<KindTable, readonly KubeObject[]>();
+  private current: Snapshot = new FrozenSnapshot(0, this.tables, this.sorted);
   private readonly listeners = new Set<(change: StoreChange) => void>();
 
   /** Applies a batch atomically; returns what changed (nothing for writes of equal objects). */
@@ -107,7 +121,7 @@ export class Store {
         record(touched, ref, before, undefined);
         continue;
       }
-      if (before && before.apiVersion === w.apiVersion && sameJson(before.object, w.object)) {
+      if (before && before.apiVersion === w.apiVersion && isDeepStrictEqual(before.object, w.object)) {
         if (w.source && before.source?.file !== w.source.file) {
           table(ref.kind).set(key, { ...before, source: w.source });
         }
@@ -121,7 +135,7 @@ export class Store {
     if (change.changes.length === 0) return { version: this.version, changes: [] };
     this.tables = next;
     this.version = version;
-    this.current = new FrozenSnapshot(version, next);
+    this.current = new FrozenSnapshot(version, next, this.sorted);
     for (const listener of this.listeners) listener(change);
     return change;
   }
@@ -155,6 +169,3 @@ function record(
   else touched.set(key, entry);
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}

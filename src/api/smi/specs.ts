@@ -84,16 +84,17 @@ function normaliseHeaders(
   field: string,
   reporter: ObjectReporter,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  // A Map, not an object: a header named `__proto__` or `constructor` is a condition like any other.
+  const out = new Map<string, string>();
   const entries = Array.isArray(written)
     ? written.flatMap((item, i) => Object.entries(item).map(([k, v]) => ({ k, v, at: `${field}[${i}].${k}` })))
     : Object.entries(written).map(([k, v]) => ({ k, v, at: `${field}.${k}` }));
   for (const { k, v, at } of entries) {
     const name = k.toLowerCase();
-    if (name in out) reporter.reportAtSource('E3006', at, { header: k });
-    else out[name] = v;
+    if (out.has(name)) reporter.reportAtSource('E3006', at, { header: k });
+    else out.set(name, v);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function buildGroup(metadata: ObjectMeta, matches: WrittenMatch[], base: string, reporter: ObjectReporter): HTTPRouteGroup {
