@@ -13,7 +13,7 @@ import type { HTTPRouteGroup, TCPRoute, TrafficSplit, TrafficTarget } from '../a
 import { compileGroup, compileTrafficTarget, destinationOf, type AccessGrant, type SpecLookup } from './access.js';
 import { membersOf, type ServicePortMembers } from './endpoints.js';
 import type { CompiledHttpMatch } from './http-match.js';
-import type { Identity, ServiceKey } from './identity.js';
+import { serviceKeyOf, type Identity, type ServiceKey } from './identity.js';
 import { internArray, Memo } from './memo.js';
 import { resolveMeshSettings, type MeshSettings } from './mesh-settings.js';
 import { NamespaceIndex, type NamespaceOptions } from './namespaces.js';
@@ -142,8 +142,7 @@ export class MeshStateBuilder {
     for (const service of services) {
       if (!namespaces.isMonitored(service.metadata.namespace ?? '')) continue;
       const meshPorts = meshPortsOf(service, problems);
-      const first = meshPorts[0];
-      const key = first ? first.service : (`${service.metadata.namespace}/${service.metadata.name}` as ServiceKey);
+      const key = serviceKeyOf(service.metadata.namespace ?? '', service.metadata.name);
       out.set(key, { key, service, ports: meshPorts });
       ports.push(...meshPorts);
     }

@@ -76,7 +76,7 @@ export function resolvePolicySettings(input: CatalogInput, ctx: PolicyContext): 
     const host = uts.spec.host;
     const winner = byHost.get(host);
     if (winner) {
-      problems.push(problem('E5042', { winner: `${winner.metadata.namespace}/${winner.metadata.name}`, host }, { object: ref, field: 'spec.host' }));
+      problems.push(problem('E5040', { winner: `${winner.metadata.namespace}/${winner.metadata.name}`, host }, { object: ref, field: 'spec.host' }));
       continue;
     }
     byHost.set(host, uts);
