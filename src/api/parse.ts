@@ -20,6 +20,11 @@ export interface LoadedObject<T extends KubeObject = KubeObject> {
 export interface ParseResult {
   objects: LoadedObject[];
   problems: Problem[];
+  /**
+   * Where a field of a loaded object is written; only with `{ fieldPositions: true }`, because
+   * it keeps the parsed documents alive.
+   */
+  locate?: (object: KubeObject, field: string) => SourcePosition | undefined;
 }
 
 /** Looks kinds up by group and kind name. */
@@ -28,10 +33,11 @@ export interface KindRegistry {
 }
 
 /** Parses one file's text. `file` is only used to name positions. */
-export function parseManifest(text: string, file: string, registry: KindRegistry): ParseResult {
+export function parseManifest(text: string, file: string, registry: KindRegistry, opts: { fieldPositions?: boolean } = {}): ParseResult {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const out: ParseResult = { objects: [], problems: [] };
+  const locators = new WeakMap<KubeObject, (field: string) => SourcePosition>();
   const position = (offset: number | undefined): SourcePosition => {
     if (offset === undefined) return { file };
     const { line, col } = lineCounter.linePos(offset);
@@ -49,9 +55,29 @@ export function parseManifest(text: string, file: string, registry: KindRegistry
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     const locate = (path: string): SourcePosition => position(nodeAt(doc, path)?.range?.[0]);
+    const before = out.objects.length;
     parseValue(value, '', registry, locate, out);
+    if (opts.fieldPositions) {
+      // Objects of one document (several in a List) are found by where they start.
+      for (const o of out.objects.slice(before)) {
+        const base = listItemPath(value, o.object);
+        locators.set(o.object, (field) => locate(base === '' ? field : joinPath(base, field)));
+      }
+    }
   }
+  if (opts.fieldPositions) out.locate = (object, field) => locators.get(object)?.(field);
   return out;
+}
+
+/** The path of an object inside its document: '' for the document itself, `items[i]` in a List. */
+function listItemPath(doc: unknown, object: KubeObject): string {
+  const items = (doc as { kind?: unknown; items?: unknown }).kind === 'List' ? (doc as { items?: unknown }).items : undefined;
+  if (!Array.isArray(items)) return '';
+  const i = items.findIndex((item) => {
+    const meta = (item as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
+    return (item as { kind?: unknown }).kind === object.kind && meta?.name === object.metadata.name;
+  });
+  return i < 0 ? '' : `items[${i}]`;
 }
 
 function parseValue(

@@ -29,11 +29,12 @@ export const validate: Command = async (args, io) => {
   if (values.output !== 'text' && values.output !== 'json') throw new UsageError(`-o must be text or json, got ${values.output}`);
   const loaded = await loadManifests(files);
   const model = buildMeshModel(objectsInput(loaded.objects), { ...DEFAULT_CATALOG_OPTIONS, undeclaredNamespaces: 'monitored' });
-  const sources = new Map(loaded.objects.map((o) => [refKey(refOfObject(o.object)), o.source]));
+  const objects = new Map(loaded.objects.map((o) => [refKey(refOfObject(o.object)), o]));
   // Problems across objects are warnings here: the objects they refer to may be applied from
   // other files. --strict makes every warning an error.
   const meshProblems = model.problems.map((p): Problem => {
-    const source = p.object ? sources.get(refKey(p.object)) : undefined;
+    const loadedObject = p.object ? objects.get(refKey(p.object)) : undefined;
+    const source = loadedObject && ((p.field ? loaded.locate(loadedObject.object, p.field) : undefined) ?? loadedObject.source);
     return { ...p, severity: 'warning', ...(source && !p.source ? { source } : {}) };
   });
   const problems = [...loaded.problems, ...meshProblems].map((p) => (values.strict && p.severity === 'warning' ? { ...p, severity: 'error' as const } : p));

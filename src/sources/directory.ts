@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { refKey } from '../api/meta.js';
 import type { LoadedObject } from '../api/parse.js';
-import type { Problem } from '../api/problem.js';
+import { problem, type Problem } from '../api/problem.js';
 import { refOfObject, type StoreWrite } from '../store/store.js';
 import { expandPaths, readManifestFile, withoutDuplicates, type FileContents } from './files.js';
 import type { Source, SourceSink } from './source.js';
@@ -58,15 +58,24 @@ export class DirectorySource implements Source {
     await this.syncing;
   }
 
-  /** Rescans now; resolves when the store has the result. */
+  /**
+   * Rescans now; resolves when the store has the result, rejects if this scan failed. A failed
+   * scan changes nothing and the next one starts from the last delivered state.
+   */
   resync(): Promise<void> {
-    this.syncing = this.syncing.then(() => this.sync());
-    return this.syncing;
+    const run = this.syncing.then(() => this.sync());
+    this.syncing = run.catch(() => undefined);
+    return run;
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.resync(), this.options.debounceMs ?? 100);
+    this.timer = setTimeout(() => {
+      this.resync().catch((err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.sink?.problems([problem('E1001', { reason }, { source: { file: this.dir } })]);
+      });
+    }, this.options.debounceMs ?? 100);
   }
 
   private async sync(): Promise<void> {
@@ -84,7 +93,6 @@ export class DirectorySource implements Source {
       const read = await readManifestFile(file);
       next.set(file, { mtimeMs: info?.mtimeMs ?? 0, size: info?.size ?? 0, contents: keepLastGood(read, before?.contents) });
     }
-    this.files = next;
     const merged = withoutDuplicates([...next.values()].map((f) => f.contents));
     const desired = new Map(merged.objects.map((o) => [refKey(refOfObject(o.object)), o]));
     const writes: StoreWrite[] = [];
@@ -92,8 +100,10 @@ export class DirectorySource implements Source {
       if (this.written.get(key) !== o) writes.push({ type: 'put', object: o.object, apiVersion: o.apiVersion, source: o.source });
     }
     for (const [key, o] of this.written) if (!desired.has(key)) writes.push({ type: 'delete', ref: refOfObject(o.object) });
-    this.written = desired;
     if (writes.length > 0) sink.write(writes);
+    // Only what the sink took counts as delivered.
+    this.files = next;
+    this.written = desired;
     const problems: Problem[] = [...expanded.problems, ...[...next.values()].flatMap((f) => f.contents.problems), ...merged.problems];
     sink.problems(problems);
   }

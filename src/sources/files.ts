@@ -5,7 +5,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseManifest, type LoadedObject } from '../api/parse.js';
-import { problem, type Problem } from '../api/problem.js';
+import type { KubeObject } from '../api/kind.js';
+import { problem, type Problem, type SourcePosition } from '../api/problem.js';
 import { refKey } from '../api/meta.js';
 import { registry } from '../api/registry.js';
 import { refOfObject } from '../store/store.js';
@@ -25,8 +26,14 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
       return;
     }
     if (info.isDirectory()) {
-      const entries = (await readdir(path)).filter((n) => !n.startsWith('.')).sort();
-      for (const name of entries) await walk(join(path, name), false);
+      let names: string[];
+      try {
+        names = await readdir(path);
+      } catch (err) {
+        problems.push(problem('E1001', { reason: reasonOf(err) }, { source: { file: path } }));
+        return;
+      }
+      for (const name of names.filter((n) => !n.startsWith('.')).sort()) await walk(join(path, name), false);
     } else if (explicit || MANIFEST_EXTENSIONS.has(extname(path).toLowerCase())) {
       files.push(path);
     }
@@ -45,17 +52,18 @@ export interface FileContents {
   problems: Problem[];
   /** True when the file could not be read or is not valid YAML: none of its documents is trusted. */
   unreadable: boolean;
+  locate?: (object: KubeObject, field: string) => SourcePosition | undefined;
 }
 
 /** Reads and parses one file. */
-export async function readManifestFile(file: string): Promise<FileContents> {
+export async function readManifestFile(file: string, opts: { fieldPositions?: boolean } = {}): Promise<FileContents> {
   let text: string;
   try {
     text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (err) {
     return { file, objects: [], problems: [problem('E1001', { reason: reasonOf(err) }, { source: { file } })], unreadable: true };
   }
-  const parsed = parseManifest(text, file === '-' ? '<stdin>' : file, registry);
+  const parsed = parseManifest(text, file === '-' ? '<stdin>' : file, registry, opts);
   return { file, ...parsed, unreadable: parsed.problems.some((p) => p.code === 'E1002') };
 }
 
@@ -81,12 +89,30 @@ export function withoutDuplicates(files: readonly FileContents[]): { objects: Lo
   return { objects: [...first.values()], problems };
 }
 
-/** Reads every manifest under the paths: all objects, and all problems in file order. */
-export async function loadManifests(paths: readonly string[]): Promise<{ objects: LoadedObject[]; problems: Problem[] }> {
+/** Every manifest under some paths: the objects, the problems in file order, and field positions. */
+export interface LoadedManifests {
+  objects: LoadedObject[];
+  problems: Problem[];
+  /** Where a field of a loaded object is written. */
+  locate(object: KubeObject, field: string): SourcePosition | undefined;
+}
+
+/** Reads every manifest under the paths (for one-shot commands: keeps field positions). */
+export async function loadManifests(paths: readonly string[]): Promise<LoadedManifests> {
   const expanded = await expandPaths(paths);
-  const contents = await Promise.all(expanded.files.map(readManifestFile));
+  const contents = await Promise.all(expanded.files.map((f) => readManifestFile(f, { fieldPositions: true })));
   const merged = withoutDuplicates(contents);
-  return { objects: merged.objects, problems: [...expanded.problems, ...contents.flatMap((c) => c.problems), ...merged.problems] };
+  return {
+    objects: merged.objects,
+    problems: [...expanded.problems, ...contents.flatMap((c) => c.problems), ...merged.problems],
+    locate: (object, field) => {
+      for (const c of contents) {
+        const at = c.locate?.(object, field);
+        if (at) return at;
+      }
+      return undefined;
+    },
+  };
 }
 
 function reasonOf(err: unknown): string {

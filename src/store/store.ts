@@ -111,6 +111,7 @@ export class Store {
     };
     const version = this.version + 1;
     const touched = new Map<string, { ref: ObjectRef; before?: StoredObject; after?: StoredObject }>();
+    let moved = false;
     for (const w of writes) {
       const ref = w.type === 'put' ? refOfObject(w.object) : w.ref;
       const key = nameKey(ref.namespace, ref.name);
@@ -122,8 +123,10 @@ export class Store {
         continue;
       }
       if (before && before.apiVersion === w.apiVersion && isDeepStrictEqual(before.object, w.object)) {
-        if (w.source && before.source?.file !== w.source.file) {
+        // The same object from another place (a renamed file): not a change, but remember where.
+        if (w.source && (before.source?.file !== w.source.file || before.source.line !== w.source.line)) {
           table(ref.kind).set(key, { ...before, source: w.source });
+          moved = true;
         }
         continue;
       }
@@ -132,7 +135,13 @@ export class Store {
       record(touched, ref, before, stored);
     }
     const change: StoreChange = { version, changes: [...touched.values()] };
-    if (change.changes.length === 0) return { version: this.version, changes: [] };
+    if (change.changes.length === 0) {
+      if (moved) {
+        this.tables = next;
+        this.current = new FrozenSnapshot(this.version, next, this.sorted);
+      }
+      return { version: this.version, changes: [] };
+    }
     this.tables = next;
     this.version = version;
     this.current = new FrozenSnapshot(version, next, this.sorted);
