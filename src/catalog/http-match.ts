@@ -61,7 +61,8 @@ export function pathOf(target: string): string {
 export function mismatch(match: CompiledHttpMatch, req: HttpRequestAttributes): string | undefined {
   const path = pathOf(req.path);
   if (match.path && !match.path.test(path)) return `path ${JSON.stringify(path)} does not match ${JSON.stringify(match.path.source)}`;
-  if (match.methods && !match.methods.has(req.method.toUpperCase())) {
+  // Methods are case-sensitive (RFC 9110), as Envoy's `:method` matcher is.
+  if (match.methods && !match.methods.has(req.method)) {
     return `method ${req.method} is not one of ${[...match.methods].join(', ')}`;
   }
   if (match.authority) {

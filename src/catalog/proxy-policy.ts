@@ -157,7 +157,7 @@ export class PolicyBuilder {
   private cluster(state: MeshState, client: Identity, port: MeshServicePort, reach: Reach, grants: readonly AccessGrant[]): UpstreamCluster {
     const members = state.members.get(port.id);
     const connection = state.policies.connectionFor(port.service);
-    return this.clusters.get(`${client}|${port.id}`, [members, connection, grants, state.settings.permissive], () => {
+    return this.clusters.get(`${client}|${port.id}`, [port, members, connection, grants, state.settings.permissive], () => {
       const all = members?.endpoints ?? [];
       const protocol = protocolOf(port);
       const endpoints: readonly Endpoint[] = state.settings.permissive

@@ -107,6 +107,8 @@ function resolveOne(
       ports.set(rp.port, list);
     }
   });
+  // Written order means nothing: backends by service, so output does not depend on it.
+  for (const list of ports.values()) list.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
   const resolved: ResolvedSplit = { split: object, root, ports };
   if (split.spec.matches) {
     const matches: CompiledHttpMatch[] = [];
@@ -115,7 +117,7 @@ function resolveOne(
       if (!group) problems.push(problem('E5015', { name: `${namespace}/${m.name}` }, { object, field: `spec.matches[${i}]` }));
       else matches.push(...lookup.compiledMatches(group).values());
     });
-    resolved.matches = matches;
+    resolved.matches = matches.sort((a, b) => compareKeys(`${a.group.name}#${a.name}`, `${b.group.name}#${b.name}`));
   }
   return resolved;
 }
@@ -127,4 +129,8 @@ function resolveOne(
 export function liveBackends(members: ReadonlyMap<string, ServicePortMembers>, backends: readonly SplitBackend[]): readonly SplitBackend[] {
   const live = backends.filter((b) => (members.get(b.port.id)?.endpoints.length ?? 0) > 0);
   return live.length === 0 ? backends : live;
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -198,7 +198,7 @@ function walkObject(schema: JsonSchema, value: unknown, path: string, issues: De
   const out: Record<string, unknown> = {};
   const record = schema.patternProperties ? Object.values(schema.patternProperties)[0] : undefined;
   if (record) {
-    for (const [k, v] of Object.entries(input)) out[k] = walk(record, v, joinPath(path, k), issues);
+    for (const [k, v] of Object.entries(input)) setOwn(out, k, walk(record, v, joinPath(path, k), issues));
     return out;
   }
   const props = schema.properties ?? {};
@@ -216,10 +216,15 @@ function walkObject(schema: JsonSchema, value: unknown, path: string, issues: De
   }
   for (const k of Object.keys(input)) {
     if (k in props) continue;
-    if (schema.additionalProperties === true) out[k] = input[k];
+    if (schema.additionalProperties === true) setOwn(out, k, input[k]);
     else issues.push({ path: joinPath(path, k), type: 'unknown-field', message: 'unknown field' });
   }
   return out;
+}
+
+/** Sets an own property, even one named `__proto__`: map keys are data, never prototypes. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function walkUnion(options: JsonSchema[], value: unknown, path: string, issues: DecodeIssue[]): unknown {
