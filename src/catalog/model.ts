@@ -146,6 +146,8 @@ export interface ProxyRef {
   name: string;
   identity: Identity;
   ip?: string;
+  /** The pod asks Prometheus to scrape it (`prometheus.io/scrape: "true"`): it gets the metrics listener. */
+  metricsScraped: boolean;
 }
 
 /** Everything one proxy's configuration is built from. */

@@ -76,7 +76,7 @@ export class PolicyBuilder {
       }
       changed = true;
       const policies = c.pods.map((w): [string, ProxyPolicy] => {
-        const proxy: ProxyRef = { namespace: w.namespace, name: w.ref.name, identity: w.identity };
+        const proxy: ProxyRef = { namespace: w.namespace, name: w.ref.name, identity: w.identity, metricsScraped: w.annotations['prometheus.io/scrape'] === 'true' };
         if (w.ip) proxy.ip = w.ip;
         return [`${w.namespace}/${w.ref.name}`, { proxy, outbound, inbound }];
       });
