@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 
 const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   catalog: () => import('./catalog.bench.js'),
+  xds: () => import('./xds.bench.js'),
 };
 
 const wanted = process.argv.slice(2);

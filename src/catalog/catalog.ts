@@ -3,6 +3,7 @@
  * It holds caches but performs no I/O and reads no clock.
  */
 import type { Problem } from '../api/problem.js';
+import { splitKey, type Identity } from './identity.js';
 import { MeshStateBuilder, type CatalogInput, type MeshState } from './mesh-state.js';
 import type { ProxyPolicy } from './model.js';
 import type { NamespaceOptions } from './namespaces.js';
@@ -40,6 +41,7 @@ export class Catalog {
   private readonly states: MeshStateBuilder;
   private readonly policies = new PolicyBuilder();
   private previous: ReadonlyMap<string, ProxyPolicy> = new Map();
+  private state?: MeshState;
 
   constructor(readonly options: CatalogOptions = DEFAULT_CATALOG_OPTIONS) {
     this.states = new MeshStateBuilder(options);
@@ -48,12 +50,24 @@ export class Catalog {
   /** Computes the model for `input`, reusing every part whose inputs are unchanged. */
   update(input: CatalogInput): CatalogUpdate {
     const state = this.states.build(input);
+    this.state = state;
     const proxies = this.policies.build(state);
     const changedProxies: string[] = [];
     for (const [key, policy] of proxies) if (this.previous.get(key) !== policy) changedProxies.push(key);
     const removedProxies = [...this.previous.keys()].filter((k) => !proxies.has(k));
     this.previous = proxies;
     return { model: { state, proxies, problems: state.problems }, changedProxies, removedProxies };
+  }
+
+  /**
+   * The policy of a proxy that runs as `identity` but is no pod the catalog knows (a proxy joined
+   * by hand with `osm proxy bootstrap`, or a proxyless gRPC client): what the identity may reach,
+   * and nothing inbound. Uses the state of the last `update`.
+   */
+  identityPolicy(identity: Identity, name: string): ProxyPolicy | undefined {
+    if (!this.state) return undefined;
+    const { namespace } = splitKey(identity);
+    return { proxy: { namespace, name, identity, metricsScraped: false }, outbound: this.policies.outboundFor(this.state, identity), inbound: { ports: [] } };
   }
 }
 

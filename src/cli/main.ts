@@ -8,13 +8,21 @@ import { validate, validateUsage } from './validate.js';
 interface Entry {
   path: string[];
   run: Command;
-  usage: string;
+  usage: string | (() => Promise<string>);
   summary: string;
+}
+
+function lazy(path: string[], summary: string, load: () => Promise<[Command, string]>): Entry {
+  return { path, summary, run: async (args, io) => (await load())[0](args, io), usage: async () => (await load())[1] };
 }
 
 const commands: Entry[] = [
   { path: ['validate'], run: validate, usage: validateUsage, summary: 'check manifests and policies offline' },
   { path: ['policy', 'check'], run: policyCheck, usage: policyCheckUsage, summary: 'evaluate one request against manifests' },
+  // Commands that need Envoy's protobuf types load them only when run: they take most of a second.
+  lazy(['controller'], 'run the control plane on a manifest directory', () => import('./controller.js').then((m) => [m.controller, m.controllerUsage])),
+  lazy(['proxy', 'bootstrap'], 'write what a proxy needs to join the mesh', () => import('./proxy-bootstrap.js').then((m) => [m.proxyBootstrap, m.proxyBootstrapUsage])),
+  lazy(['proxy', 'status'], 'list connected proxies and their config versions', () => import('./proxy-status.js').then((m) => [m.proxyStatus, m.proxyStatusUsage])),
 ];
 
 function help(): string {
@@ -34,15 +42,16 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     return 2;
   }
   const args = argv.slice(entry.path.length);
+  const usage = async () => (typeof entry.usage === 'string' ? entry.usage : await entry.usage());
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(entry.usage);
+    io.stdout(await usage());
     return 0;
   }
   try {
     return await entry.run(args, io);
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr(`osm ${entry.path.join(' ')}: ${err.message}\n${entry.usage}`);
+      io.stderr(`osm ${entry.path.join(' ')}: ${err.message}\n${await usage()}`);
       return 2;
     }
     throw err;
