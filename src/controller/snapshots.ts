@@ -13,7 +13,7 @@ import type { CertificateManager } from '../certs/index.js';
 import type { Logger } from '../lib/logging.js';
 import { Memo } from '../catalog/memo.js';
 import type { GeneratorContext } from '../xds/context.js';
-import { buildEnvoyResources, InvalidResourcesError, toSnapshot } from '../xds/resources.js';
+import { buildEnvoyResources, InvalidResourcesError, toSnapshot, ValidatedVersions } from '../xds/resources.js';
 import { buildGrpcResources } from '../xds/grpc.js';
 
 /** The pod label that ties a pod to the proxy certificate OSM issued for it. */
@@ -44,6 +44,7 @@ export class MeshSnapshots implements SnapshotProvider {
   private readonly listeners = new Set<(keys: readonly string[]) => void>();
   private readonly shared = new WeakMap<object, Memo<string, ProxySnapshot>>();
   private building: Promise<void> = Promise.resolve();
+  private readonly validated = new ValidatedVersions();
 
   constructor(private readonly options: MeshSnapshotsOptions) {
     options.certs.onRotated((identity) => {
@@ -158,10 +159,10 @@ export class MeshSnapshots implements SnapshotProvider {
     const podIp = ctx.mesh.sidecar.localProxyMode === 'PodIP' ? (policy.proxy.ip ?? '') : '';
     const shareKey = `${flavour}|${policy.proxy.identity}|${podIp}|${policy.proxy.metricsScraped}`;
     return memo.get(shareKey, [policy.outbound, model.state.servicePorts, model.state.settings, certSerial], () => {
-      if (flavour === 'grpc') return toSnapshot(buildGrpcResources(policy, ctx, material()));
+      if (flavour === 'grpc') return toSnapshot(buildGrpcResources(policy, ctx, material()), this.validated);
       const reachable = new Set(policy.outbound.services.map((s) => s.port.id));
       const denied = { ports: model.state.servicePorts.filter((p) => !reachable.has(p.id)) };
-      return toSnapshot(buildEnvoyResources(policy, ctx, denied, material()));
+      return toSnapshot(buildEnvoyResources(policy, ctx, denied, material()), this.validated);
     });
   }
 }

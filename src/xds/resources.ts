@@ -60,12 +60,35 @@ export class InvalidResourcesError extends Error {
   }
 }
 
-/** Checks protos' validate rules and that every referenced route, cluster and secret exists. */
-export function checkResources(r: EnvoyResources): string[] {
+/**
+ * Remembers which resource versions passed the validate rules. A version is a hash of the
+ * encoded bytes, so a resource shared by many proxies (or unchanged since the last push) is
+ * checked once. Bounded: it starts over past `limit` entries.
+ */
+export class ValidatedVersions {
+  private seen = new Set<string>();
+  constructor(private readonly limit = 200_000) {}
+
+  has(version: string): boolean {
+    return this.seen.has(version);
+  }
+
+  add(version: string): void {
+    if (this.seen.size >= this.limit) this.seen = new Set();
+    this.seen.add(version);
+  }
+}
+
+/** Checks protos' validate rules (skipping versions already known good) and every reference. */
+export function checkResources(r: EnvoyResources, validated?: ValidatedVersions, versions?: ReadonlyMap<object, string>): string[] {
   const problems: string[] = [];
   const rules = <Desc extends DescMessage>(kind: string, schema: Desc, list: ReadonlyArray<MessageShape<Desc> & { name?: string; clusterName?: string }>) => {
     for (const m of list) {
-      for (const v of validateRules(schema, m, { registry: envoyRegistry })) problems.push(`${kind} ${m.name ?? m.clusterName}: ${v.path}: ${v.message}`);
+      const version = versions?.get(m);
+      if (version !== undefined && validated?.has(version)) continue;
+      const violations = validateRules(schema, m, { registry: envoyRegistry });
+      for (const v of violations) problems.push(`${kind} ${m.name ?? m.clusterName}: ${v.path}: ${v.message}`);
+      if (violations.length === 0 && version !== undefined) validated?.add(version);
     }
   };
   rules('Listener', ListenerSchema, r.listeners);
@@ -106,26 +129,35 @@ function versionOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
-function versioned<Desc extends DescMessage>(schema: Desc, typeUrl: TypeUrl, list: ReadonlyArray<MessageShape<Desc>>, nameOf: (m: MessageShape<Desc>) => string) {
+function versioned<Desc extends DescMessage>(
+  schema: Desc,
+  typeUrl: TypeUrl,
+  list: ReadonlyArray<MessageShape<Desc>>,
+  nameOf: (m: MessageShape<Desc>) => string,
+  versions: Map<object, string>,
+) {
   const out = new Map<string, VersionedResource>();
   for (const m of list) {
     const resource = packAny(schema, m);
-    out.set(nameOf(m), { name: nameOf(m), typeUrl, version: versionOf(resource.value), resource });
+    const version = versionOf(resource.value);
+    versions.set(m, version);
+    out.set(nameOf(m), { name: nameOf(m), typeUrl, version, resource });
   }
   return out;
 }
 
 /** Checks, encodes and versions resources; throws `InvalidResourcesError` instead of publishing a bad set. */
-export function toSnapshot(r: EnvoyResources): ProxySnapshot {
-  const problems = checkResources(r);
-  if (problems.length > 0) throw new InvalidResourcesError(problems);
+export function toSnapshot(r: EnvoyResources, validated?: ValidatedVersions): ProxySnapshot {
+  const versions = new Map<object, string>();
   const resources = new Map<TypeUrl, ReadonlyMap<string, VersionedResource>>([
-    [ResourceTypeUrl.listener, versioned(ListenerSchema, ResourceTypeUrl.listener, r.listeners, (m) => m.name)],
-    [ResourceTypeUrl.routeConfiguration, versioned(RouteConfigurationSchema, ResourceTypeUrl.routeConfiguration, r.routes, (m) => m.name)],
-    [ResourceTypeUrl.cluster, versioned(ClusterSchema, ResourceTypeUrl.cluster, r.clusters, (m) => m.name)],
-    [ResourceTypeUrl.clusterLoadAssignment, versioned(ClusterLoadAssignmentSchema, ResourceTypeUrl.clusterLoadAssignment, r.endpoints, (m) => m.clusterName)],
-    [ResourceTypeUrl.secret, versioned(SecretSchema, ResourceTypeUrl.secret, r.secrets, (m) => m.name)],
+    [ResourceTypeUrl.listener, versioned(ListenerSchema, ResourceTypeUrl.listener, r.listeners, (m) => m.name, versions)],
+    [ResourceTypeUrl.routeConfiguration, versioned(RouteConfigurationSchema, ResourceTypeUrl.routeConfiguration, r.routes, (m) => m.name, versions)],
+    [ResourceTypeUrl.cluster, versioned(ClusterSchema, ResourceTypeUrl.cluster, r.clusters, (m) => m.name, versions)],
+    [ResourceTypeUrl.clusterLoadAssignment, versioned(ClusterLoadAssignmentSchema, ResourceTypeUrl.clusterLoadAssignment, r.endpoints, (m) => m.clusterName, versions)],
+    [ResourceTypeUrl.secret, versioned(SecretSchema, ResourceTypeUrl.secret, r.secrets, (m) => m.name, versions)],
   ]);
+  const problems = checkResources(r, validated, versions);
+  if (problems.length > 0) throw new InvalidResourcesError(problems);
   const typeVersions = new Map<TypeUrl, string>();
   for (const [type, byName] of resources) {
     const h = createHash('sha256');
