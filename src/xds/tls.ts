@@ -38,36 +38,24 @@ export function tlsParameters(sidecar: MeshConfigSpec['sidecar']): TlsParameters
 
 const TLS_SOCKET = 'envoy.transport_sockets.tls';
 
+/** Both ends: the proxy's own certificate, the named validation context, TLS parameters, ALPN `osm`. */
+function meshTlsContext(own: Identity, validationSecret: string, sidecar: MeshConfigSpec['sidecar']) {
+  return {
+    tlsParams: tlsParameters(sidecar),
+    tlsCertificateSdsSecretConfigs: [{ name: serviceCertSecretName(own), sdsConfig: adsConfigSource() }],
+    validationContextType: { case: 'validationContextSdsSecretConfig' as const, value: { name: validationSecret, sdsConfig: adsConfigSource() } },
+    alpnProtocols: [MESH_ALPN],
+  };
+}
+
 /** What a client presents and checks when it connects to `upstream`. */
 export function upstreamTls(client: Identity, upstream: MeshServicePort, sidecar: MeshConfigSpec['sidecar']): TransportSocket {
-  const context = create(UpstreamTlsContextSchema, {
-    commonTlsContext: {
-      tlsParams: tlsParameters(sidecar),
-      tlsCertificateSdsSecretConfigs: [{ name: serviceCertSecretName(client), sdsConfig: adsConfigSource() }],
-      validationContextType: {
-        case: 'validationContextSdsSecretConfig',
-        value: { name: outboundRootSecretName(upstream), sdsConfig: adsConfigSource() },
-      },
-      alpnProtocols: [MESH_ALPN],
-    },
-    sni: serviceSni(upstream),
-  });
+  const context = create(UpstreamTlsContextSchema, { commonTlsContext: meshTlsContext(client, outboundRootSecretName(upstream), sidecar), sni: serviceSni(upstream) });
   return create(TransportSocketSchema, typedConfig(TLS_SOCKET, UpstreamTlsContextSchema, context));
 }
 
 /** What a server presents and requires on its inbound mesh chains. */
 export function downstreamTls(server: Identity, sidecar: MeshConfigSpec['sidecar']): TransportSocket {
-  const context = create(DownstreamTlsContextSchema, {
-    commonTlsContext: {
-      tlsParams: tlsParameters(sidecar),
-      tlsCertificateSdsSecretConfigs: [{ name: serviceCertSecretName(server), sdsConfig: adsConfigSource() }],
-      validationContextType: {
-        case: 'validationContextSdsSecretConfig',
-        value: { name: inboundRootSecretName(server), sdsConfig: adsConfigSource() },
-      },
-      alpnProtocols: [MESH_ALPN],
-    },
-    requireClientCertificate: true,
-  });
+  const context = create(DownstreamTlsContextSchema, { commonTlsContext: meshTlsContext(server, inboundRootSecretName(server), sidecar), requireClientCertificate: true });
   return create(TransportSocketSchema, typedConfig(TLS_SOCKET, DownstreamTlsContextSchema, context));
 }
