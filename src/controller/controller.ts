@@ -67,12 +67,23 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const certs = new CertificateManager({ ca, trustDomain: options.catalog.trustDomain, clock: systemClock, onError: (err) => log.warn({ event: 'cert.error', code: err.code, error: err }, 'certificate manager') });
   const store = new Store();
   const catalog = new Catalog(options.catalog);
-  const snapshots = new MeshSnapshots({ catalog, certs, trustDomain: options.catalog.trustDomain, adminPort: options.adminPort, log: log.child({ component: 'snapshots' }) });
   let model: MeshModel | undefined;
   let sourceProblems: readonly Problem[] = [];
   // The metrics exist before the server they observe; the gauge reads it once it runs.
   const running: { ads?: AdsServer } = {};
-  const metrics = createControllerMetrics({ connectedProxies: () => running.ads?.registry.list().length ?? 0, version: OSM_TS_VERSION });
+  const metrics = createControllerMetrics({
+    connectedProxies: () => running.ads?.registry.list().length ?? 0,
+    version: OSM_TS_VERSION,
+    problems: () => [...sourceProblems, ...(model?.problems ?? [])],
+  });
+  const snapshots = new MeshSnapshots({
+    catalog,
+    certs,
+    trustDomain: options.catalog.trustDomain,
+    adminPort: options.adminPort,
+    log: log.child({ component: 'snapshots' }),
+    onCertificateIssued: () => metrics.certificatesIssued.inc(),
+  });
 
   const recompute = () => {
     const update = catalog.update(store.snapshot());

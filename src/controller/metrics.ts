@@ -17,10 +17,14 @@ export interface ControllerMetrics {
   hooks: AdsHooks;
   certificatesIssued: Counter;
   monitoredNamespaces: Gauge;
-  meshProblems: Gauge;
 }
 
-export function createControllerMetrics(opts: { connectedProxies: () => number; version: string }): ControllerMetrics {
+export function createControllerMetrics(opts: {
+  connectedProxies: () => number;
+  version: string;
+  /** The catalog's current problems, counted at scrape time so fixed ones drop to nothing. */
+  problems: () => ReadonlyArray<{ code: string; severity: string }>;
+}): ControllerMetrics {
   const registry = new MetricsRegistry();
   registry.register(new Gauge('osm_proxy_connect_count', 'Proxies connected to this controller', () => [{ labels: {}, value: opts.connectedProxies() }]));
   registry.register(new Gauge('osm_version_info', 'The controller version', () => [{ labels: { version: opts.version }, value: 1 }]));
@@ -34,7 +38,17 @@ export function createControllerMetrics(opts: { connectedProxies: () => number; 
   );
   const certificatesIssued = registry.register(new Counter('osm_cert_issued_count', 'Workload certificates issued'));
   const monitoredNamespaces = registry.register(new Gauge('osm_resource_namespace_count', 'Namespaces the mesh monitors'));
-  const meshProblems = registry.register(new Gauge('osm_mesh_problem_count', 'Problems the catalog reports, by code and severity'));
+  registry.register(
+    new Gauge('osm_mesh_problem_count', 'Problems the catalog reports, by code and severity', () => {
+      const counts = new Map<string, { labels: { code: string; severity: string }; value: number }>();
+      for (const p of opts.problems()) {
+        const c = counts.get(p.code) ?? { labels: { code: p.code, severity: p.severity }, value: 0 };
+        c.value += 1;
+        counts.set(p.code, c);
+      }
+      return [...counts.values()].sort((a, b) => (a.labels.code < b.labels.code ? -1 : 1));
+    }),
+  );
   const hooks: AdsHooks = {
     onRequest: (_s, typeUrl) => requests.inc({ type: resourceTypeLabel(typeUrl) }),
     onResponse: (_s, r) => responses.inc({ type: resourceTypeLabel(r.typeUrl) }),
@@ -43,5 +57,5 @@ export function createControllerMetrics(opts: { connectedProxies: () => number; 
     onStreamRefused: (r) => refused.inc({ status: r.status }),
     onPush: (_s, p) => pushes.observe(p.durationMs / 1000, { resource_type: 'ADS', success: 'true' }),
   };
-  return { registry, hooks, certificatesIssued, monitoredNamespaces, meshProblems };
+  return { registry, hooks, certificatesIssued, monitoredNamespaces };
 }

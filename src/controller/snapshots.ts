@@ -35,6 +35,8 @@ export interface MeshSnapshotsOptions {
   trustDomain: string;
   adminPort: number;
   log: Logger;
+  /** Told of every workload certificate the controller starts using (for `osm_cert_issued_count`). */
+  onCertificateIssued?: (identity: Identity) => void;
 }
 
 export class MeshSnapshots implements SnapshotProvider {
@@ -45,6 +47,7 @@ export class MeshSnapshots implements SnapshotProvider {
   private readonly shared = new WeakMap<object, Memo<string, ProxySnapshot>>();
   private building: Promise<void> = Promise.resolve();
   private readonly validated = new ValidatedVersions();
+  private readonly serials = new Map<Identity, string>();
 
   constructor(private readonly options: MeshSnapshotsOptions) {
     options.certs.onRotated((identity) => {
@@ -128,6 +131,10 @@ export class MeshSnapshots implements SnapshotProvider {
       const policy = c.pod ? model.proxies.get(c.pod) : this.options.catalog.identityPolicy(c.identity, c.uuid);
       if (!policy) continue;
       const cert = await this.options.certs.issueWorkload(c.identity);
+      if (this.serials.get(c.identity) !== cert.serialNumber) {
+        this.serials.set(c.identity, cert.serialNumber);
+        this.options.onCertificateIssued?.(c.identity);
+      }
       try {
         const snapshot = this.snapshotOf(model, policy, c.flavour, cert.serialNumber, () => ({
           rootCertificatePem: this.options.certs.rootCertificatePem(),

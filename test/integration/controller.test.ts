@@ -110,7 +110,10 @@ test('a sidecar of a known pod gets its configuration, and a policy change is pu
     client.ack(pushed);
     const status = JSON.parse((await get(controller.debugPort, '/debug/proxy')).text) as Array<{ key: string; identity: string }>;
     assert.deepEqual(status.map((s) => [s.key, s.identity]), [['envoy:shop/web-1', 'shop/web']]);
-    assert.match((await get(controller.healthPort, '/metrics')).text, /^osm_proxy_connect_count 1$/m);
+    const metrics = (await get(controller.healthPort, '/metrics')).text;
+    assert.match(metrics, /^osm_proxy_connect_count 1$/m);
+    assert.match(metrics, /^osm_cert_issued_count [1-9]\d*$/m);
+    assert.match(metrics, /^osm_proxy_xds_ack_count\{type="CDS"\} [1-9]\d*$/m);
   } finally {
     client.close();
   }
