@@ -108,11 +108,22 @@ export class MeshSnapshots implements SnapshotProvider {
     return this.building;
   }
 
+  /** Pods by their `osm-proxy-uuid` label, indexed once per model. */
+  private readonly uuidIndex = new WeakMap<MeshModel, Map<string, { key: string; identity: Identity }>>();
+
   private podWithUuid(uuid: string): { key: string; identity: Identity } | undefined {
-    for (const w of this.model?.state.workloads.all ?? []) {
-      if (w.isPod && w.labels[PROXY_UUID_LABEL] === uuid) return { key: `${w.namespace}/${w.ref.name}`, identity: w.identity };
+    const model = this.model;
+    if (!model) return undefined;
+    let index = this.uuidIndex.get(model);
+    if (!index) {
+      index = new Map();
+      for (const w of model.state.workloads.all) {
+        const label = w.labels[PROXY_UUID_LABEL];
+        if (w.isPod && label !== undefined) index.set(label, { key: `${w.namespace}/${w.ref.name}`, identity: w.identity });
+      }
+      this.uuidIndex.set(model, index);
     }
-    return undefined;
+    return index.get(uuid);
   }
 
   private rebuild(keys: readonly string[]): Promise<void> {
