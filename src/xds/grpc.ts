@@ -24,6 +24,7 @@ import {
   HttpRbacSchema,
   ListenerSchema,
   packAny,
+  RouteConfigurationSchema,
   RouterSchema,
   TransportSocketSchema,
   UpstreamTlsContextSchema,
@@ -34,7 +35,6 @@ import {
 import { httpRules, regexHeader } from './rbac.js';
 import type { EnvoyResources } from './resources.js';
 import type { SecretMaterial } from './sds.js';
-import { RouteConfigurationSchema } from './proto.js';
 
 /** The certificate-provider instance name `osm proxy bootstrap --format grpc` writes. */
 export const GRPC_CERTIFICATE_INSTANCE = 'mesh';
