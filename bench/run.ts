@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   catalog: () => import('./catalog.bench.js'),
   xds: () => import('./xds.bench.js'),
+  http1: () => import('./http1.bench.js'),
 };
 
 const wanted = process.argv.slice(2);
