@@ -139,7 +139,7 @@ test('differential fuzz against llhttp (strict)', (t) => {
       const extensionMethod = a.kind === 'accept' && !llhttpMethods().includes(a.method);
       assert.ok(!(a.kind === 'accept' && b.kind === 'reject' && !extensionMethod), JSON.stringify(msg));
       if (a.kind === 'accept' && b.kind === 'accept') assert.deepEqual(a, b, JSON.stringify(msg));
-    }), { numRuns: 500 });
+    }), { numRuns: 500, ...(process.env.OSM_FUZZ_SEED ? { seed: Number(process.env.OSM_FUZZ_SEED) } : { seed: 20241125 }) });
   } finally {
     parser.close();
     for (const [k, v] of [...tally].sort((x, y) => y[1].n - x[1].n)) t.diagnostic(`${v.n} | ${k} | e.g. ${v.example}`);

@@ -69,6 +69,9 @@ export class Llhttp {
     this.parser = new HTTPParser();
     this.parser.initialize(this.kind, {}, maxHeaderSize, 0);
     this.parser[HTTPParser.kOnHeaders] = (headers: string[], url: string): void => {
+      // After the head is complete, this callback carries chunked trailers (and an empty URL
+      // repeated): they are not part of the head we compare.
+      if (this.result.headersComplete) return;
       this.result.headers.push(...headers);
       this.result.url += url;
     };
