@@ -1,0 +1,184 @@
+/**
+ * The last accepted resources of one xDS type, and the pure rules for a SotW response: decode
+ * every resource before deciding (so a NACK names each bad resource and field), accept all or
+ * nothing, full state for LDS/CDS, merge-by-name for RDS/EDS/SDS (xds.md 3.1 rule 8).
+ */
+import {
+  ClusterLoadAssignmentSchema,
+  ClusterSchema,
+  ListenerSchema,
+  ResourceTypeUrl,
+  RouteConfigurationSchema,
+  SecretSchema,
+  unpackAny,
+  type Any,
+  type DescMessage,
+  type MessageShape,
+  type TypeUrl,
+} from '../../xds/proto.js';
+import {
+  decodeCluster,
+  decodeClusterLoadAssignment,
+  decodeListener,
+  decodeRouteConfiguration,
+  decodeSecret,
+  type ClusterConfig,
+  type Decoded,
+  type EndpointsConfig,
+  type ListenerConfig,
+  type RouteConfig,
+  type SecretConfig,
+} from '../config/index.js';
+
+/** How one resource type is named, unpacked and decoded. */
+interface TypeSpec<Desc extends DescMessage, T> {
+  readonly typeUrl: TypeUrl;
+  /** The message name used in NACK details, e.g. `Listener`. */
+  readonly label: string;
+  readonly schema: Desc;
+  /** LDS and CDS responses carry the full state: absence means deletion. */
+  readonly fullState: boolean;
+  nameOf(message: MessageShape<Desc>): string;
+  decode(message: MessageShape<Desc>): Decoded<T>;
+}
+
+interface Held<T> {
+  readonly bytes: Uint8Array;
+  readonly value: T;
+}
+
+/** The outcome of applying a response: accepted (and whether anything changed) or the NACK text. */
+export type ApplyResult = { readonly ok: true; readonly changed: boolean } | { readonly ok: false; readonly message: string };
+
+/** The accepted resources and protocol state of one type on the client (it outlives streams). */
+export class ResourceCache<Desc extends DescMessage, T> {
+  readonly spec: TypeSpec<Desc, T>;
+  /** The version_info of the last accepted response ('' before any). */
+  versionInfo = '';
+  /** The nonce of the last response on the current stream ('' on a new stream). */
+  nonce = '';
+  /** The names last requested on the current stream; undefined before the first request. */
+  sentNames: readonly string[] | undefined;
+  readonly #held = new Map<string, Held<T>>();
+
+  constructor(spec: TypeSpec<Desc, T>) {
+    this.spec = spec;
+  }
+
+  get typeUrl(): TypeUrl {
+    return this.spec.typeUrl;
+  }
+
+  /** The accepted values, sorted by name so assembly never sees arrival order. */
+  values(): T[] {
+    return [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, h]) => h.value);
+  }
+
+  /**
+   * Decodes a response's resources and, if every one is valid, accepts them. `wanted` is the
+   * subscribed names of a non-wildcard type; resources not asked for are ignored.
+   */
+  apply(resources: readonly Any[], wanted: ReadonlySet<string> | 'wildcard'): ApplyResult {
+    const problems: string[] = [];
+    const decoded = new Map<string, Held<T>>();
+    resources.forEach((any, i) => {
+      const { label, schema } = this.spec;
+      if (any.typeUrl !== this.spec.typeUrl) {
+        problems.push(`${label} resources[${i}]: type_url: ${any.typeUrl} in a ${this.spec.typeUrl} response`);
+        return;
+      }
+      const unpacked = unpackAny(any, schema);
+      if (!unpacked.ok) {
+        problems.push(`${label} resources[${i}]: ${unpacked.reason}`);
+        return;
+      }
+      const name = this.spec.nameOf(unpacked.message);
+      if (decoded.has(name)) {
+        problems.push(`${label} ${name}: appears twice in one response`);
+        return;
+      }
+      const result = this.spec.decode(unpacked.message);
+      if (!result.ok) {
+        for (const e of result.errors) problems.push(e.path === '' ? `${label} ${name}: ${e.message}` : `${label} ${name}: ${e.path}: ${e.message}`);
+        return;
+      }
+      decoded.set(name, { bytes: any.value, value: result.value });
+    });
+    if (problems.length > 0) return { ok: false, message: problems.join('; ') };
+
+    let changed = false;
+    if (this.spec.fullState) {
+      for (const name of [...this.#held.keys()]) {
+        if (!decoded.has(name)) changed = this.#held.delete(name) || changed;
+      }
+    }
+    for (const [name, held] of decoded) {
+      if (wanted !== 'wildcard' && !wanted.has(name)) continue;
+      const old = this.#held.get(name);
+      if (old !== undefined && Buffer.compare(old.bytes, held.bytes) === 0) continue;
+      this.#held.set(name, held);
+      changed = true;
+    }
+    return { ok: true, changed };
+  }
+
+  /** Drops resources no longer referenced (RDS/EDS/SDS go away with their last parent); true if any went. */
+  retain(wanted: ReadonlySet<string>): boolean {
+    let changed = false;
+    for (const name of [...this.#held.keys()]) {
+      if (!wanted.has(name)) changed = this.#held.delete(name) || changed;
+    }
+    return changed;
+  }
+}
+
+/** The five caches, one per type the sidecar subscribes to. */
+export interface Caches {
+  readonly listeners: ResourceCache<typeof ListenerSchema, ListenerConfig>;
+  readonly routeConfigs: ResourceCache<typeof RouteConfigurationSchema, RouteConfig>;
+  readonly clusters: ResourceCache<typeof ClusterSchema, ClusterConfig>;
+  readonly endpoints: ResourceCache<typeof ClusterLoadAssignmentSchema, EndpointsConfig>;
+  readonly secrets: ResourceCache<typeof SecretSchema, SecretConfig>;
+}
+
+/** Fresh, empty caches. */
+export function createCaches(): Caches {
+  return {
+    listeners: new ResourceCache({ typeUrl: ResourceTypeUrl.listener, label: 'Listener', schema: ListenerSchema, fullState: true, nameOf: (m) => m.name, decode: decodeListener }),
+    routeConfigs: new ResourceCache({ typeUrl: ResourceTypeUrl.routeConfiguration, label: 'RouteConfiguration', schema: RouteConfigurationSchema, fullState: false, nameOf: (m) => m.name, decode: decodeRouteConfiguration }),
+    clusters: new ResourceCache({ typeUrl: ResourceTypeUrl.cluster, label: 'Cluster', schema: ClusterSchema, fullState: true, nameOf: (m) => m.name, decode: decodeCluster }),
+    endpoints: new ResourceCache({ typeUrl: ResourceTypeUrl.clusterLoadAssignment, label: 'ClusterLoadAssignment', schema: ClusterLoadAssignmentSchema, fullState: false, nameOf: (m) => m.clusterName, decode: decodeClusterLoadAssignment }),
+    secrets: new ResourceCache({ typeUrl: ResourceTypeUrl.secret, label: 'Secret', schema: SecretSchema, fullState: false, nameOf: (m) => m.name, decode: decodeSecret }),
+  };
+}
+
+/** The RDS, EDS and SDS names the accepted listeners and clusters refer to. */
+export interface References {
+  readonly routeConfigs: ReadonlySet<string>;
+  readonly endpoints: ReadonlySet<string>;
+  readonly secrets: ReadonlySet<string>;
+}
+
+/** Walks the accepted listeners and clusters for the names they need, as assembleConfig does. */
+export function referencesOf(listeners: readonly ListenerConfig[], clusters: readonly ClusterConfig[]): References {
+  const routeConfigs = new Set<string>();
+  const endpoints = new Set<string>();
+  const secrets = new Set<string>();
+  const addSecrets = (tls: { readonly certificateSecret?: string | undefined; readonly validationSecret?: string | undefined } | undefined) => {
+    if (tls?.certificateSecret !== undefined) secrets.add(tls.certificateSecret);
+    if (tls?.validationSecret !== undefined) secrets.add(tls.validationSecret);
+  };
+  for (const l of listeners) {
+    for (const chain of l.defaultFilterChain ? [...l.filterChains, l.defaultFilterChain] : l.filterChains) {
+      addSecrets(chain.tls);
+      for (const f of chain.filters) {
+        if (f.kind === 'httpConnectionManager' && f.hcm.routes.kind === 'rds') routeConfigs.add(f.hcm.routes.name);
+      }
+    }
+  }
+  for (const c of clusters) {
+    addSecrets(c.tls);
+    if (c.discovery.kind === 'eds') endpoints.add(c.discovery.edsServiceName);
+  }
+  return { routeConfigs, endpoints, secrets };
+}
