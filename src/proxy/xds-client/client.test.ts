@@ -68,7 +68,7 @@ class EventLog {
   }
 }
 
-async function connect(h: Harness, clock: ManualClock, address = h.server.address): Promise<{ client: XdsClient; log: EventLog }> {
+async function connect(h: Harness, clock: ManualClock, address = h.server.address, protocol: 'sotw' | 'delta' = 'sotw'): Promise<{ client: XdsClient; log: EventLog }> {
   const cert = await pki.proxyCertificate(UUID, 'bookstore', 'bookstore');
   const client = new XdsClient({
     address,
@@ -78,6 +78,7 @@ async function connect(h: Harness, clock: ManualClock, address = h.server.addres
     backoff: { initialMs: 100, maxMs: 1_000 },
     timer: clock,
     random: () => 1,
+    protocol,
   });
   // Listen before connecting: the first requests are written (and reported) synchronously.
   const log = new EventLog(client);
@@ -221,5 +222,92 @@ test('the last config stays current while the server is away; the client reconne
   } finally {
     client.close();
     await second?.close();
+  }
+});
+
+function badListener(): VersionedResource {
+  const mongo = create(AnySchema, { typeUrl: 'type.googleapis.com/envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy', value: new Uint8Array() });
+  const bad = create(ListenerSchema, {
+    name: 'outbound-listener',
+    address: { address: { case: 'socketAddress', value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: 15001 } } } },
+    filterChains: [{ filters: [{ name: 'mongo', configType: { case: 'typedConfig', value: mongo } }] }],
+  });
+  return { name: 'outbound-listener', typeUrl: LDS, version: 'bad', resource: packAny(ListenerSchema, bad) };
+}
+
+test('delta: the first complete config is published from wildcard and named subscriptions', { timeout: 10_000 }, async () => {
+  const h = await startHarness(pki);
+  h.publish(UUID, snapshotOf(base));
+  const { client, log } = await connect(h, new ManualClock(), h.server.address, 'delta');
+  try {
+    const { config } = await log.waitFor('config');
+    assert.equal(client.ready, true);
+    assert.equal(client.config, config);
+    assert.deepEqual([...config.listeners.keys(), ...config.routeConfigs.keys(), ...config.clusters.keys(), ...config.endpoints.keys()], ['outbound-listener', 'rds-outbound.80', 'shop/api|80', 'shop/api|80']);
+    const subscribes = log.events.filter((e) => e.kind === 'request' && (e.subscribe?.length ?? 0) > 0).map((e) => e.kind === 'request' && [e.typeUrl, e.subscribe, e.nonce]);
+    assert.deepEqual(subscribes, [
+      [CDS, ['*'], ''],
+      [LDS, ['*'], ''],
+      [ResourceTypeUrl.clusterLoadAssignment, ['shop/api|80'], ''],
+      [ResourceTypeUrl.routeConfiguration, ['rds-outbound.80'], ''],
+    ]);
+    // Every response was ACKed by its nonce, with no version.
+    const responses = log.events.filter((e) => e.kind === 'response').map((e) => e.kind === 'response' && e.nonce);
+    const acks = log.events.filter((e) => e.kind === 'request' && e.nonce !== '').map((e) => e.kind === 'request' && [e.nonce, e.versionInfo, e.errorDetail]);
+    assert.deepEqual(acks, responses.map((n) => [n, '', undefined]));
+    await h.hooks.waitFor('ack', (e) => e.typeUrl === ResourceTypeUrl.routeConfiguration);
+    assert.equal(typeStatus(h, 'CDS').acked?.version, h.provider.snapshotFor(UUID)?.typeVersions.get(CDS));
+  } finally {
+    client.close();
+    await h.close();
+  }
+});
+
+test('delta: an invalid listener is NACKed by nonce and the previous config stays current', { timeout: 10_000 }, async () => {
+  const h = await startHarness(pki);
+  h.publish(UUID, snapshotOf(base));
+  const { client, log } = await connect(h, new ManualClock(), h.server.address, 'delta');
+  try {
+    const { config: good } = await log.waitFor('config');
+    const mark = log.mark();
+    h.publish(UUID, snapshotOf([...base.filter((r) => r.typeUrl !== LDS), badListener()]));
+    h.push();
+    const nack = await h.hooks.waitFor('nack', (e) => e.nack.typeUrl === LDS);
+
+    const want = 'Listener outbound-listener: filter_chains[0].filters[0].typed_config: the network filter type envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy is not supported by the sidecar';
+    const lds = typeStatus(h, 'LDS');
+    assert.equal(lds.lastNack?.message, want);
+    assert.equal(lds.lastNack?.nonce, nack.nack.nonce);
+    const sent = log.events.slice(mark).find((e) => e.kind === 'request' && e.errorDetail !== undefined);
+    assert.ok(sent?.kind === 'request');
+    assert.equal(sent.nonce, nack.nack.nonce);
+    assert.equal(sent.versionInfo, '');
+    assert.equal(client.config, good);
+    assert.equal(log.events.filter((e) => e.kind === 'config').length, 1);
+  } finally {
+    client.close();
+    await h.close();
+  }
+});
+
+test('delta: a removed cluster disappears from the published config and its endpoints are unsubscribed', { timeout: 10_000 }, async () => {
+  const h = await startHarness(pki);
+  h.publish(UUID, snapshotOf([...base, cluster('shop/books|80'), endpoints('shop/books|80', [9090])]));
+  const { client, log } = await connect(h, new ManualClock(), h.server.address, 'delta');
+  try {
+    const { config: both } = await log.waitFor('config', (e) => e.config.endpoints.has('shop/books|80'));
+    assert.deepEqual([...both.clusters.keys()], ['shop/api|80', 'shop/books|80']);
+    const mark = log.mark();
+    h.publish(UUID, snapshotOf(base));
+    h.push();
+    const { config } = await log.waitFor('config', () => true, mark);
+    assert.deepEqual([...config.clusters.keys()], ['shop/api|80']);
+    assert.deepEqual([...config.endpoints.keys()], ['shop/api|80']);
+    const unsubscribed = log.events.slice(mark).find((e) => e.kind === 'request' && e.typeUrl === ResourceTypeUrl.clusterLoadAssignment && (e.unsubscribe?.length ?? 0) > 0);
+    assert.ok(unsubscribed?.kind === 'request');
+    assert.deepEqual(unsubscribed.unsubscribe, ['shop/books|80']);
+  } finally {
+    client.close();
+    await h.close();
   }
 });

@@ -5,6 +5,9 @@
  * new ProxyConfig is published only when the whole set resolves and something changed.
  * While the controller is away the last config keeps serving; reconnects back off
  * exponentially on an injected timer and resend the last accepted versions.
+ * With `protocol: 'delta'` the same caches, decoding and publishing run over
+ * DeltaAggregatedResources (xds.md 3.2): subscription deltas (`*` for LDS/CDS), per-resource
+ * versions, `removed_resources`, ACK/NACK by nonce, and `initial_resource_versions` on reconnect.
  */
 import { Client, credentials, type ChannelOptions, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import { assembleConfig, type MissingResource, type ProxyConfig } from '../config/index.js';
@@ -12,14 +15,18 @@ import {
   AggregatedDiscoveryService,
   create,
   decode,
+  DeltaDiscoveryRequestSchema,
+  DeltaDiscoveryResponseSchema,
   DiscoveryRequestSchema,
   DiscoveryResponseSchema,
   encode,
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
   type DiscoveryRequest,
   type DiscoveryResponse,
   type JsonValue,
 } from '../../xds/proto.js';
-import { createCaches, referencesOf, type Caches } from './resource-cache.js';
+import { createCaches, referencesOf, type ApplyResult, type Caches } from './resource-cache.js';
 
 /** Arms a one-shot timer and returns its cancel function (injected so tests drive back-off). */
 export interface XdsTimer {
@@ -29,7 +36,7 @@ export interface XdsTimer {
 /** Something the client did, for logs, metrics and tests (observability stays out of the loop). */
 export type XdsClientEvent =
   | { readonly kind: 'connecting'; readonly attempt: number }
-  | { readonly kind: 'request'; readonly typeUrl: string; readonly versionInfo: string; readonly nonce: string; readonly names: readonly string[]; readonly errorDetail?: string }
+  | { readonly kind: 'request'; readonly typeUrl: string; readonly versionInfo: string; readonly nonce: string; readonly names: readonly string[]; readonly errorDetail?: string; readonly subscribe?: readonly string[]; readonly unsubscribe?: readonly string[] }
   | { readonly kind: 'response'; readonly typeUrl: string; readonly versionInfo: string; readonly nonce: string; readonly resources: number }
   | { readonly kind: 'nack'; readonly typeUrl: string; readonly nonce: string; readonly message: string }
   | { readonly kind: 'incomplete'; readonly missing: readonly MissingResource[]; readonly errors: readonly string[] }
@@ -51,9 +58,14 @@ export interface XdsClientOptions {
   /** Jitter source in [0, 1); default Math.random. Return 1 - tiny for no jitter. */
   readonly random?: () => number;
   readonly channelOptions?: ChannelOptions;
+  /** 'sotw' (default): StreamAggregatedResources; 'delta': DeltaAggregatedResources. */
+  readonly protocol?: 'sotw' | 'delta';
 }
 
 const PATH = `/${AggregatedDiscoveryService.typeName}/${AggregatedDiscoveryService.method.streamAggregatedResources.name}`;
+const DELTA_PATH = `/${AggregatedDiscoveryService.typeName}/${AggregatedDiscoveryService.method.deltaAggregatedResources.name}`;
+/** The explicit wildcard name of a delta subscription. */
+const WILDCARD = '*';
 /** google.rpc.Code INVALID_ARGUMENT, what Envoy puts in a NACK's error_detail. */
 const INVALID_ARGUMENT = 3;
 
@@ -64,11 +76,10 @@ const systemTimer: XdsTimer = {
   },
 };
 
-interface Stream {
-  readonly client: Client;
-  readonly call: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
-  sentNode: boolean;
-}
+type Stream = { readonly client: Client; sentNode: boolean } & (
+  | { readonly protocol: 'sotw'; readonly call: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }
+  | { readonly protocol: 'delta'; readonly call: ClientDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> }
+);
 
 type AnyCache = Caches[keyof Caches];
 
@@ -132,10 +143,18 @@ export class XdsClient {
       ...this.#options.channelOptions,
       'grpc.ssl_target_name_override': serverName,
     });
-    const call = client.makeBidiStreamRequest(PATH, serializeRequest, deserializeResponse);
-    const stream: Stream = { client, call, sentNode: false };
+    let stream: Stream;
+    if (this.#options.protocol === 'delta') {
+      const call = client.makeBidiStreamRequest(DELTA_PATH, serializeDeltaRequest, deserializeDeltaResponse);
+      stream = { protocol: 'delta', client, call, sentNode: false };
+      call.on('data', (response: DeltaDiscoveryResponse) => this.#onDeltaResponse(stream, response));
+    } else {
+      const call = client.makeBidiStreamRequest(PATH, serializeRequest, deserializeResponse);
+      stream = { protocol: 'sotw', client, call, sentNode: false };
+      call.on('data', (response: DiscoveryResponse) => this.#onResponse(stream, response));
+    }
     this.#stream = stream;
-    call.on('data', (response: DiscoveryResponse) => this.#onResponse(stream, response));
+    const { call } = stream;
     // The final status comes on 'status'; an unheard 'error' event would throw.
     call.on('error', () => undefined);
     call.on('status', (status: StatusObject) => this.#onEnd(stream, status));
@@ -172,12 +191,27 @@ export class XdsClient {
     if (cache === undefined) return; // Not a type we asked for: clients ignore what they did not request.
     cache.nonce = response.nonce;
     const result = cache.apply(response.resources, this.#wanted(cache));
+    if (result.ok) cache.versionInfo = response.versionInfo;
+    this.#settle(stream, cache, result);
+  }
+
+  #onDeltaResponse(stream: Stream, response: DeltaDiscoveryResponse): void {
+    if (stream !== this.#stream) return;
+    this.#failures = 0;
+    this.#emit({ kind: 'response', typeUrl: response.typeUrl, versionInfo: response.systemVersionInfo, nonce: response.nonce, resources: response.resources.length });
+    const cache = this.#all().find((c) => c.typeUrl === response.typeUrl);
+    if (cache === undefined) return;
+    cache.nonce = response.nonce;
+    this.#settle(stream, cache, cache.applyDelta(response.resources, response.removedResources, this.#wanted(cache)));
+  }
+
+  /** NACKs a refused response, or ACKs an accepted one (after any new subscriptions) and publishes. */
+  #settle(stream: Stream, cache: AnyCache, result: ApplyResult): void {
     if (!result.ok) {
-      this.#emit({ kind: 'nack', typeUrl: cache.typeUrl, nonce: response.nonce, message: result.message });
+      this.#emit({ kind: 'nack', typeUrl: cache.typeUrl, nonce: cache.nonce, message: result.message });
       this.#send(stream, cache, result.message);
       return;
     }
-    cache.versionInfo = response.versionInfo;
     if (result.changed) this.#dirty = true;
     // Subscribe to newly referenced children before ACKing the parent, as Envoy does while warming.
     this.#requestChangedSubscriptions(stream, cache);
@@ -201,30 +235,49 @@ export class XdsClient {
       const wanted = this.#wanted(cache);
       if (wanted !== 'wildcard' && cache.retain(wanted)) this.#dirty = true;
       if (cache === acking) continue;
-      const names = namesOf(wanted);
+      const names = namesOf(wanted, stream.protocol);
       // An empty list means "no interest" for RDS/EDS/SDS: only worth sending to withdraw an earlier one.
       if (wanted !== 'wildcard' && names.length === 0 && (cache.sentNames?.length ?? 0) === 0) continue;
       if (cache.sentNames !== undefined && sameNames(cache.sentNames, names)) continue;
-      this.#send(stream, cache);
+      this.#send(stream, cache, undefined, true);
     }
   }
 
   /** Sends the type's current request: an ACK (or a subscription change) without `errorDetail`, a NACK with it. */
-  #send(stream: Stream, cache: AnyCache, errorDetail?: string): void {
-    const names = namesOf(this.#wanted(cache));
+  /** `spontaneous`: a subscription change, not an answer to a response (a delta one then carries no nonce). */
+  #send(stream: Stream, cache: AnyCache, errorDetail?: string, spontaneous = false): void {
+    const names = namesOf(this.#wanted(cache), stream.protocol);
     const { node } = this.#options;
-    const request = create(DiscoveryRequestSchema, {
-      versionInfo: cache.versionInfo,
-      resourceNames: [...names],
+    const common = {
       typeUrl: cache.typeUrl,
-      responseNonce: cache.nonce,
       // Only the first request on a stream must carry the node (xds.md 3.1 rule 1).
       ...(stream.sentNode ? {} : { node: { id: node.id, cluster: node.cluster ?? '', ...(node.metadata ? { metadata: node.metadata } : {}), userAgentName: 'osm-ts-sidecar' } }),
       ...(errorDetail === undefined ? {} : { errorDetail: { code: INVALID_ARGUMENT, message: errorDetail } }),
-    });
+    };
+    const detail = errorDetail === undefined ? {} : { errorDetail };
+    if (stream.protocol === 'delta') {
+      // Subscription deltas against what this stream was told; the first request lists everything and what we hold.
+      const previous = cache.sentNames;
+      const subscribe = names.filter((n) => !(previous ?? []).includes(n));
+      const unsubscribe = (previous ?? []).filter((n) => !names.includes(n));
+      const nonce = spontaneous ? '' : cache.nonce;
+      const request = create(DeltaDiscoveryRequestSchema, {
+        ...common,
+        resourceNamesSubscribe: subscribe,
+        resourceNamesUnsubscribe: unsubscribe,
+        initialResourceVersions: previous === undefined ? cache.versions() : {},
+        responseNonce: nonce,
+      });
+      stream.sentNode = true;
+      cache.sentNames = names;
+      this.#emit({ kind: 'request', typeUrl: cache.typeUrl, versionInfo: '', nonce, names, subscribe, unsubscribe, ...detail });
+      stream.call.write(request);
+      return;
+    }
+    const request = create(DiscoveryRequestSchema, { ...common, versionInfo: cache.versionInfo, resourceNames: [...names], responseNonce: cache.nonce });
     stream.sentNode = true;
     cache.sentNames = names;
-    this.#emit({ kind: 'request', typeUrl: cache.typeUrl, versionInfo: cache.versionInfo, nonce: cache.nonce, names, ...(errorDetail === undefined ? {} : { errorDetail }) });
+    this.#emit({ kind: 'request', typeUrl: cache.typeUrl, versionInfo: cache.versionInfo, nonce: cache.nonce, names, ...detail });
     stream.call.write(request);
   }
 
@@ -273,9 +326,10 @@ export class XdsClient {
   }
 }
 
-function namesOf(wanted: ReadonlySet<string> | 'wildcard'): readonly string[] {
-  // Legacy wildcard: LDS/CDS never send a name, so an empty list keeps meaning "everything".
-  return wanted === 'wildcard' ? [] : [...wanted].sort();
+function namesOf(wanted: ReadonlySet<string> | 'wildcard', protocol: Stream['protocol']): readonly string[] {
+  // SotW uses the legacy wildcard: LDS/CDS never send a name, so an empty list keeps meaning "everything".
+  if (wanted === 'wildcard') return protocol === 'delta' ? [WILDCARD] : [];
+  return [...wanted].sort();
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
@@ -289,4 +343,13 @@ function serializeRequest(message: DiscoveryRequest): Buffer {
 
 function deserializeResponse(bytes: Buffer): DiscoveryResponse {
   return decode(DiscoveryResponseSchema, bytes);
+}
+
+function serializeDeltaRequest(message: DeltaDiscoveryRequest): Buffer {
+  const bytes = encode(DeltaDiscoveryRequestSchema, message);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function deserializeDeltaResponse(bytes: Buffer): DeltaDiscoveryResponse {
+  return decode(DeltaDiscoveryResponseSchema, bytes);
 }

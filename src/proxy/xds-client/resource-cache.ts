@@ -1,7 +1,8 @@
 /**
- * The last accepted resources of one xDS type, and the pure rules for a SotW response: decode
+ * The last accepted resources of one xDS type, and the pure rules for a response: decode
  * every resource before deciding (so a NACK names each bad resource and field), accept all or
- * nothing, full state for LDS/CDS, merge-by-name for RDS/EDS/SDS (xds.md 3.1 rule 8).
+ * nothing. SotW: full state for LDS/CDS, merge-by-name for RDS/EDS/SDS (xds.md 3.1 rule 8).
+ * Delta: merge the changed resources (with their versions) and drop `removed_resources` (3.2).
  */
 import {
   ClusterLoadAssignmentSchema,
@@ -45,6 +46,15 @@ interface TypeSpec<Desc extends DescMessage, T> {
 interface Held<T> {
   readonly bytes: Uint8Array;
   readonly value: T;
+  /** The per-resource version of a delta response ('' from SotW). */
+  readonly version: string;
+}
+
+/** One resource of a delta response: its name, version and packed message. */
+export interface DeltaResource {
+  readonly name: string;
+  readonly version: string;
+  readonly resource?: Any | undefined;
 }
 
 /** The outcome of applying a response: accepted (and whether anything changed) or the NACK text. */
@@ -79,10 +89,48 @@ export class ResourceCache<Desc extends DescMessage, T> {
    * subscribed names of a non-wildcard type; resources not asked for are ignored.
    */
   apply(resources: readonly Any[], wanted: ReadonlySet<string> | 'wildcard'): ApplyResult {
+    const decoded = this.#decodeAll(resources.map((any) => ({ any, version: '' })));
+    if (!decoded.ok) return decoded;
+    let changed = false;
+    if (this.spec.fullState) {
+      for (const name of [...this.#held.keys()]) {
+        if (!decoded.held.has(name)) changed = this.#held.delete(name) || changed;
+      }
+    }
+    return { ok: true, changed: this.#merge(decoded.held, wanted) || changed };
+  }
+
+  /**
+   * Applies a delta response: decodes every changed resource and, if all are valid, merges
+   * them and drops `removed` (names not held are ignored). All or nothing, like `apply`.
+   */
+  applyDelta(resources: readonly DeltaResource[], removed: readonly string[], wanted: ReadonlySet<string> | 'wildcard'): ApplyResult {
+    const problems: string[] = [];
+    const items: { any: Any; version: string; name: string }[] = [];
+    resources.forEach((r, i) => {
+      if (r.resource === undefined) problems.push(`${this.spec.label} resources[${i}] (${r.name}): no resource`);
+      else items.push({ any: r.resource, version: r.version, name: r.name });
+    });
+    const decoded = this.#decodeAll(items);
+    if (!decoded.ok) problems.push(decoded.message);
+    if (!decoded.ok || problems.length > 0) return { ok: false, message: problems.join('; ') };
+    let changed = false;
+    for (const name of removed) changed = this.#held.delete(name) || changed;
+    return { ok: true, changed: this.#merge(decoded.held, wanted) || changed };
+  }
+
+  /** The held resources' versions, name to version, for a delta stream's `initial_resource_versions`. */
+  versions(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, held] of this.#held) out[name] = held.version;
+    return out;
+  }
+
+  #decodeAll(items: readonly { readonly any: Any; readonly version: string; readonly name?: string }[]): { readonly ok: true; readonly held: Map<string, Held<T>> } | { readonly ok: false; readonly message: string } {
     const problems: string[] = [];
     const decoded = new Map<string, Held<T>>();
-    resources.forEach((any, i) => {
-      const { label, schema } = this.spec;
+    const { label, schema } = this.spec;
+    items.forEach(({ any, version, name: outerName }, i) => {
       if (any.typeUrl !== this.spec.typeUrl) {
         problems.push(`${label} resources[${i}]: type_url: ${any.typeUrl} in a ${this.spec.typeUrl} response`);
         return;
@@ -93,6 +141,10 @@ export class ResourceCache<Desc extends DescMessage, T> {
         return;
       }
       const name = this.spec.nameOf(unpacked.message);
+      if (outerName !== undefined && outerName !== name) {
+        problems.push(`${label} resources[${i}]: name: ${outerName} names a resource called ${name}`);
+        return;
+      }
       if (decoded.has(name)) {
         problems.push(`${label} ${name}: appears twice in one response`);
         return;
@@ -102,24 +154,23 @@ export class ResourceCache<Desc extends DescMessage, T> {
         for (const e of result.errors) problems.push(e.path === '' ? `${label} ${name}: ${e.message}` : `${label} ${name}: ${e.path}: ${e.message}`);
         return;
       }
-      decoded.set(name, { bytes: any.value, value: result.value });
+      decoded.set(name, { bytes: any.value, value: result.value, version });
     });
-    if (problems.length > 0) return { ok: false, message: problems.join('; ') };
+    return problems.length > 0 ? { ok: false, message: problems.join('; ') } : { ok: true, held: decoded };
+  }
 
+  /** Stores the wanted decoded resources; true if any differs from what was held. */
+  #merge(decoded: ReadonlyMap<string, Held<T>>, wanted: ReadonlySet<string> | 'wildcard'): boolean {
     let changed = false;
-    if (this.spec.fullState) {
-      for (const name of [...this.#held.keys()]) {
-        if (!decoded.has(name)) changed = this.#held.delete(name) || changed;
-      }
-    }
     for (const [name, held] of decoded) {
       if (wanted !== 'wildcard' && !wanted.has(name)) continue;
       const old = this.#held.get(name);
-      if (old !== undefined && Buffer.compare(old.bytes, held.bytes) === 0) continue;
+      // Keep the newest version even when the bytes are the same, so a reconnect reports it.
       this.#held.set(name, held);
+      if (old !== undefined && Buffer.compare(old.bytes, held.bytes) === 0) continue;
       changed = true;
     }
-    return { ok: true, changed };
+    return changed;
   }
 
   /** Drops resources no longer referenced (RDS/EDS/SDS go away with their last parent); true if any went. */
