@@ -4,12 +4,13 @@
  * rewrites them; review the diff with `git diff testdata/xds` before committing.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildMeshModel, DEFAULT_CATALOG_OPTIONS, type MeshModel } from '../catalog/index.js';
+import { buildMeshModel, DEFAULT_CATALOG_OPTIONS } from '../catalog/index.js';
 import { objectsInput } from '../cli/objects-input.js';
-import { parseValid, repoRoot } from '../testing/manifests.js';
+import { parseValid } from '../testing/manifests.js';
+import { fixtureModel, fixtureResources, xdsFixtures, xdsTestdata } from '../testing/xds-fixtures.js';
 import {
   ClusterLoadAssignmentSchema,
   ClusterSchema,
@@ -21,29 +22,7 @@ import {
   SecretSchema,
   type JsonValue,
 } from './proto.js';
-import { buildEnvoyResources, toSnapshot, type EnvoyResources } from './resources.js';
-
-const testdata = join(repoRoot, 'testdata', 'xds');
-const material = {
-  rootCertificatePem: '-----BEGIN CERTIFICATE-----\n(test mesh root)\n-----END CERTIFICATE-----\n',
-  workload: { certificateChainPem: '-----BEGIN CERTIFICATE-----\n(test workload)\n-----END CERTIFICATE-----\n', privateKeyPem: '(test key)' },
-};
-
-function modelOf(fixture: string): MeshModel {
-  const text = readFileSync(join(testdata, `${fixture}.yaml`), 'utf8');
-  return buildMeshModel(objectsInput(parseValid(text).objects), DEFAULT_CATALOG_OPTIONS);
-}
-
-function resourcesOf(model: MeshModel): Map<string, EnvoyResources> {
-  const ctx = { trustDomain: 'cluster.local', mesh: model.state.settings.spec, adminPort: 15000 };
-  const out = new Map<string, EnvoyResources>();
-  for (const [key, policy] of model.proxies) {
-    const reachable = new Set(policy.outbound.services.map((s) => s.port.id));
-    const denied = { ports: model.state.servicePorts.filter((p) => !reachable.has(p.id)) };
-    out.set(key, buildEnvoyResources(policy, ctx, denied, material));
-  }
-  return out;
-}
+import { toSnapshot, type EnvoyResources } from './resources.js';
 
 function sortKeys(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -64,13 +43,11 @@ function stableJson(r: EnvoyResources): string {
   return `${JSON.stringify(sortKeys(json as unknown as JsonValue), null, 2)}\n`;
 }
 
-const fixtures = readdirSync(testdata).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
-
-for (const fixture of fixtures) {
+for (const fixture of xdsFixtures) {
   test(`golden xDS: ${fixture}`, async (t) => {
-    const resources = resourcesOf(modelOf(fixture));
+    const resources = fixtureResources(fixtureModel(fixture));
     assert.ok(resources.size > 0, 'the fixture has meshed pods');
-    const dir = join(testdata, fixture);
+    const dir = join(xdsTestdata, fixture);
     if (process.env.UPDATE_GOLDEN === '1') {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
@@ -89,10 +66,10 @@ for (const fixture of fixtures) {
 }
 
 test('the same mesh gives the same bytes, whatever the order of its objects', () => {
-  const text = readFileSync(join(testdata, 'bookstore.yaml'), 'utf8');
+  const text = readFileSync(join(xdsTestdata, 'bookstore.yaml'), 'utf8');
   const objects = parseValid(text).objects;
-  const a = resourcesOf(buildMeshModel(objectsInput(objects), DEFAULT_CATALOG_OPTIONS));
-  const b = resourcesOf(buildMeshModel(objectsInput([...objects].reverse()), DEFAULT_CATALOG_OPTIONS));
+  const a = fixtureResources(buildMeshModel(objectsInput(objects), DEFAULT_CATALOG_OPTIONS));
+  const b = fixtureResources(buildMeshModel(objectsInput([...objects].reverse()), DEFAULT_CATALOG_OPTIONS));
   for (const [key, r] of a) {
     const other = b.get(key);
     assert.ok(other);
@@ -103,7 +80,7 @@ test('the same mesh gives the same bytes, whatever the order of its objects', ()
 });
 
 test('every resource survives a protobuf encode/decode round trip byte for byte', () => {
-  for (const r of resourcesOf(modelOf('bookstore')).values()) {
+  for (const r of fixtureResources(fixtureModel('bookstore')).values()) {
     for (const l of r.listeners) assert.deepEqual(encode(ListenerSchema, decode(ListenerSchema, encode(ListenerSchema, l))), encode(ListenerSchema, l));
     for (const c of r.clusters) assert.deepEqual(encode(ClusterSchema, decode(ClusterSchema, encode(ClusterSchema, c))), encode(ClusterSchema, c));
     for (const x of r.routes) assert.deepEqual(encode(RouteConfigurationSchema, decode(RouteConfigurationSchema, encode(RouteConfigurationSchema, x))), encode(RouteConfigurationSchema, x));

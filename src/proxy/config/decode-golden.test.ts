@@ -4,12 +4,8 @@
  * complete config: what the control plane sends, the sidecar accepts.
  */
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildMeshModel, DEFAULT_CATALOG_OPTIONS, type MeshModel } from '../../catalog/index.js';
-import { objectsInput } from '../../cli/objects-input.js';
-import { parseValid, repoRoot } from '../../testing/manifests.js';
+import { fixtureModel, fixtureResources, xdsFixtures } from '../../testing/xds-fixtures.js';
 import {
   ClusterLoadAssignmentSchema,
   ClusterSchema,
@@ -21,7 +17,6 @@ import {
   type DescMessage,
   type MessageShape,
 } from '../../xds/proto.js';
-import { buildEnvoyResources, type EnvoyResources } from '../../xds/resources.js';
 import { decodeCluster } from './decode-cluster.js';
 import { decodeClusterLoadAssignment } from './decode-endpoints.js';
 import { decodeListener } from './decode-listener.js';
@@ -30,28 +25,6 @@ import { decodeSecret } from './decode-secret.js';
 import type { Decoded } from './model.js';
 import { assembleConfig } from './snapshot.js';
 
-const testdata = join(repoRoot, 'testdata', 'xds');
-const material = {
-  rootCertificatePem: '-----BEGIN CERTIFICATE-----\n(test mesh root)\n-----END CERTIFICATE-----\n',
-  workload: { certificateChainPem: '-----BEGIN CERTIFICATE-----\n(test workload)\n-----END CERTIFICATE-----\n', privateKeyPem: '(test key)' },
-};
-
-function modelOf(fixture: string): MeshModel {
-  const text = readFileSync(join(testdata, `${fixture}.yaml`), 'utf8');
-  return buildMeshModel(objectsInput(parseValid(text).objects), DEFAULT_CATALOG_OPTIONS);
-}
-
-function resourcesOf(model: MeshModel): Map<string, EnvoyResources> {
-  const ctx = { trustDomain: 'cluster.local', mesh: model.state.settings.spec, adminPort: 15000 };
-  const out = new Map<string, EnvoyResources>();
-  for (const [key, policy] of model.proxies) {
-    const reachable = new Set(policy.outbound.services.map((s) => s.port.id));
-    const denied = { ports: model.state.servicePorts.filter((p) => !reachable.has(p.id)) };
-    out.set(key, buildEnvoyResources(policy, ctx, denied, material));
-  }
-  return out;
-}
-
 /** Sends a message through bytes, as the sidecar receives it, then decodes it; fails with every issue. */
 function wire<Desc extends DescMessage, T>(schema: Desc, message: MessageShape<Desc>, decodeFn: (m: MessageShape<Desc>) => Decoded<T>, label: string): T {
   const result = decodeFn(decode(schema, encode(schema, message)));
@@ -59,11 +32,9 @@ function wire<Desc extends DescMessage, T>(schema: Desc, message: MessageShape<D
   return result.value;
 }
 
-const fixtures = readdirSync(testdata).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
-
-for (const fixture of fixtures) {
+for (const fixture of xdsFixtures) {
   test(`golden proxies decode and assemble: ${fixture}`, async (t) => {
-    const all = resourcesOf(modelOf(fixture));
+    const all = fixtureResources(fixtureModel(fixture));
     assert.ok(all.size > 0);
     for (const [key, r] of all) {
       await t.test(key, () => {
@@ -90,7 +61,7 @@ for (const fixture of fixtures) {
 }
 
 test('a proxy waits for what its listeners and clusters name, and lists who needs it', () => {
-  const [, r] = [...resourcesOf(modelOf('bookstore'))].find(([k]) => k.startsWith('bookbuyer/')) ?? assert.fail('no bookbuyer proxy');
+  const [, r] = [...fixtureResources(fixtureModel('bookstore'))].find(([k]) => k.startsWith('bookbuyer/')) ?? assert.fail('no bookbuyer proxy');
   const ok = <T>(d: Decoded<T>): T => (d.ok ? d.value : assert.fail(JSON.stringify(d.errors)));
   const result = assembleConfig({
     listeners: r.listeners.map((m) => ok(decodeListener(m))),
