@@ -21,14 +21,8 @@ import { ABSENT, type Held, type TypeState } from './type-state.js';
 export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   /** Processes one DeltaDiscoveryRequest. */
   handle(request: DeltaDiscoveryRequest): void {
-    const typeUrl = request.typeUrl as TypeUrl;
-    if (typeUrl === '') {
-      this.log.warn({ event: 'xds.request.invalid', reason: 'empty type_url' }, 'ignored a request without a type URL');
-      return;
-    }
-    this.context.counters.requests++;
-    this.context.hooks.onRequest(this.info, typeUrl);
-    const state = this.stateOf(typeUrl);
+    const state = this.beginRequest(request.typeUrl);
+    if (state === undefined) return;
     // Delta requests carry no version; the NACK record shows what the client still uses as ''.
     this.acknowledge(state, request.responseNonce, request.errorDetail, '');
     const { first } = state.updateSubscription(request.resourceNamesSubscribe, request.resourceNamesUnsubscribe);

@@ -26,15 +26,9 @@ export const RETAINED_VERSION_SUFFIX = '+retained';
 export class SotwStream extends AdsStream<DiscoveryRequest, DiscoveryResponse> {
   /** Processes one DiscoveryRequest. */
   handle(request: DiscoveryRequest): void {
-    const typeUrl = request.typeUrl as TypeUrl;
-    if (typeUrl === '') {
-      // ADS multiplexes types, so a request without one cannot be placed (xDS protocol, "ADS").
-      this.log.warn({ event: 'xds.request.invalid', reason: 'empty type_url' }, 'ignored a request without a type URL');
-      return;
-    }
-    this.context.counters.requests++;
-    this.context.hooks.onRequest(this.info, typeUrl);
-    const state = this.stateOf(typeUrl);
+    const state = this.beginRequest(request.typeUrl);
+    if (state === undefined) return;
+    const typeUrl = state.typeUrl;
     this.acknowledge(state, request.responseNonce, request.errorDetail, request.versionInfo);
     const { change, first } = state.replaceSubscription(request.resourceNames);
     if (isFullStateType(typeUrl) && (first || change.added.length > 0)) state.requireAnswer();

@@ -109,6 +109,21 @@ export abstract class AdsStream<Req, Res> {
   /** Builds the wire message for a plan. */
   protected abstract toResponse(typeUrl: TypeUrl, plan: Plan, nonce: string): Res;
 
+  /**
+   * What every request does first, whatever the protocol: place it by type URL (ADS multiplexes
+   * types, so a request without one cannot be placed: xDS protocol, "ADS"), count it, and return
+   * the type's state; undefined for a request that is ignored.
+   */
+  protected beginRequest(typeUrl: string): TypeState | undefined {
+    if (typeUrl === '') {
+      this.log.warn({ event: 'xds.request.invalid', reason: 'empty type_url' }, 'ignored a request without a type URL');
+      return undefined;
+    }
+    this.context.counters.requests++;
+    this.context.hooks.onRequest(this.info, typeUrl);
+    return this.stateOf(typeUrl as TypeUrl);
+  }
+
   /** The state of one type, created on the first request naming it. */
   protected stateOf(typeUrl: TypeUrl): TypeState {
     let state = this.#types.get(typeUrl);
