@@ -55,6 +55,7 @@ function decodeHttpLocalRateLimit(limit: HttpLocalRateLimit, path: string, issue
   const statusCode = limit.status?.code ?? 429;
   if (statusCode < 200 || statusCode > 599) issues.add(at(path, 'status.code'), `${statusCode} is not an HTTP status the proxy can send`);
   return {
+    statPrefix: limit.statPrefix,
     tokenBucket: limit.tokenBucket ? decodeTokenBucket(limit.tokenBucket, at(path, 'token_bucket'), issues) : undefined,
     statusCode,
     enabledPercent: percentOf(limit.filterEnabled),

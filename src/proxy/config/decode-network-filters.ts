@@ -53,7 +53,7 @@ function decodeFilter(f: Filter, path: string, issues: Issues): NetworkFilterCon
       if (!rbac) return undefined;
       const p = typedPath(path, NetworkRbacSchema);
       rejectUnsupported(NetworkRbacSchema, rbac, p, ['rules'], issues);
-      return { kind: 'rbac', name, rules: rbac.rules ? decodeRbacRules(rbac.rules, at(p, 'rules'), issues) : undefined };
+      return { kind: 'rbac', name, statPrefix: rbac.statPrefix, rules: rbac.rules ? decodeRbacRules(rbac.rules, at(p, 'rules'), issues) : undefined };
     }
     case NetworkLocalRateLimitSchema.typeName: {
       const limit = unpackTyped(any, NetworkLocalRateLimitSchema, path, issues);
@@ -61,11 +61,11 @@ function decodeFilter(f: Filter, path: string, issues: Issues): NetworkFilterCon
       const p = typedPath(path, NetworkLocalRateLimitSchema);
       rejectUnsupported(NetworkLocalRateLimitSchema, limit, p, ['token_bucket'], issues);
       const tokenBucket = decodeTokenBucket(limit.tokenBucket, at(p, 'token_bucket'), issues);
-      return tokenBucket ? { kind: 'localRateLimit', name, tokenBucket } : undefined;
+      return tokenBucket ? { kind: 'localRateLimit', name, statPrefix: limit.statPrefix, tokenBucket } : undefined;
     }
     case TcpProxySchema.typeName: {
       const tcp = unpackTyped(any, TcpProxySchema, path, issues);
-      return tcp ? { kind: 'tcpProxy', name, target: decodeTcpProxy(tcp, typedPath(path, TcpProxySchema), issues) } : undefined;
+      return tcp ? { kind: 'tcpProxy', name, statPrefix: tcp.statPrefix, target: decodeTcpProxy(tcp, typedPath(path, TcpProxySchema), issues) } : undefined;
     }
     case HttpConnectionManagerSchema.typeName: {
       const hcm = unpackTyped(any, HttpConnectionManagerSchema, path, issues);
@@ -129,5 +129,5 @@ function decodeHcm(hcm: HttpConnectionManager, path: string, issues: Issues): Ht
     if (u.upgradeType.toLowerCase() !== 'websocket') issues.add(at(p, 'upgrade_type'), `"${u.upgradeType}" upgrades are not supported by the sidecar (only websocket)`);
     else websocket = u.enabled ?? true;
   });
-  return { codec: codec ?? 'auto', routes, httpFilters: decodeHttpFilters(hcm.httpFilters, at(path, 'http_filters'), issues), websocket };
+  return { codec: codec ?? 'auto', routes, httpFilters: decodeHttpFilters(hcm.httpFilters, at(path, 'http_filters'), issues), websocket, statPrefix: hcm.statPrefix, accessLog: hcm.accessLog.length > 0 };
 }

@@ -64,6 +64,8 @@ export interface TokenBucketConfig {
 
 /** An HTTP local rate limit; with no bucket the filter only applies per-route or per-vhost limits. */
 export interface HttpLocalRateLimitConfig {
+  /** Stats go under `<statPrefix>.http_local_rate_limit.` (Envoy's naming). */
+  readonly statPrefix: string;
   readonly tokenBucket: TokenBucketConfig | undefined;
   /** Status sent when limited (Envoy's default 429). */
   readonly statusCode: number;
@@ -137,13 +139,17 @@ export interface HttpConnectionManagerConfig {
   readonly routes: { readonly kind: 'rds'; readonly name: string } | { readonly kind: 'inline'; readonly config: RouteConfig };
   readonly httpFilters: readonly HttpFilterConfig[];
   readonly websocket: boolean;
+  /** Stats go under `http.<statPrefix>.`. */
+  readonly statPrefix: string;
+  /** Whether the manager has an access log: the sidecar then writes OSM's JSON line per request to stdout. */
+  readonly accessLog: boolean;
 }
 
 /** A network filter, in chain order; the last is `tcpProxy` or `httpConnectionManager`. */
 export type NetworkFilterConfig =
-  | { readonly kind: 'rbac'; readonly name: string; readonly rules: RbacRules | undefined }
-  | { readonly kind: 'localRateLimit'; readonly name: string; readonly tokenBucket: TokenBucketConfig }
-  | { readonly kind: 'tcpProxy'; readonly name: string; readonly target: ClusterTarget }
+  | { readonly kind: 'rbac'; readonly name: string; readonly statPrefix: string; readonly rules: RbacRules | undefined }
+  | { readonly kind: 'localRateLimit'; readonly name: string; readonly statPrefix: string; readonly tokenBucket: TokenBucketConfig }
+  | { readonly kind: 'tcpProxy'; readonly name: string; readonly statPrefix: string; readonly target: ClusterTarget }
   | { readonly kind: 'httpConnectionManager'; readonly name: string; readonly hcm: HttpConnectionManagerConfig };
 
 /** An IP prefix, parsed: `bits` of `address` are significant. */
