@@ -119,6 +119,11 @@ export class ResourceCache<Desc extends DescMessage, T> {
     return { ok: true, changed: this.#merge(decoded.held, wanted) || changed };
   }
 
+  /** The held resources as received (name, per-resource version, encoded bytes), sorted by name: what `/config_dump` shows. */
+  entries(): Array<{ readonly name: string; readonly version: string; readonly bytes: Uint8Array }> {
+    return [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, h]) => ({ name, version: h.version, bytes: h.bytes }));
+  }
+
   /** The held resources' versions, name to version, for a delta stream's `initial_resource_versions`. */
   versions(): Record<string, string> {
     const out: Record<string, string> = {};
