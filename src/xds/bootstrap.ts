@@ -31,6 +31,8 @@ export interface BootstrapInput {
   adsAddress: string;
   files: { certificate: string; privateKey: string; ca: string };
   adminPort: number;
+  /** Who the workload is (pod, owner kind and name), for OSM's request metrics. */
+  workload?: { pod: string; kind: string; name: string };
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -41,7 +43,7 @@ function splitAddress(address: string): { host: string; port: number } {
 /** The bootstrap our own sidecar (`osm proxy --bootstrap FILE`) reads. */
 export function osmBootstrap(b: BootstrapInput): JsonValue {
   return {
-    node: { id: b.nodeId, cluster: `${b.serviceAccount}.${b.namespace}`, metadata: { namespace: b.namespace, serviceAccount: b.serviceAccount } },
+    node: { id: b.nodeId, cluster: `${b.serviceAccount}.${b.namespace}`, metadata: { namespace: b.namespace, serviceAccount: b.serviceAccount, ...(b.workload ? { podName: b.workload.pod, workloadKind: b.workload.kind, workloadName: b.workload.name } : {}) } },
     ads: { address: b.adsAddress, serverName: `ads.${b.trustDomain}`, certificateFile: b.files.certificate, privateKeyFile: b.files.privateKey, caFile: b.files.ca },
     admin: { address: '127.0.0.1', port: b.adminPort },
   };
@@ -100,7 +102,7 @@ export function envoyBootstrap(b: BootstrapInput): JsonValue {
 export function grpcBootstrap(b: BootstrapInput): JsonValue {
   return {
     xds_servers: [{ server_uri: b.adsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: b.nodeId, cluster: `${b.serviceAccount}.${b.namespace}`, locality: {}, metadata: { namespace: b.namespace, serviceAccount: b.serviceAccount } },
+    node: { id: b.nodeId, cluster: `${b.serviceAccount}.${b.namespace}`, locality: {}, metadata: { namespace: b.namespace, serviceAccount: b.serviceAccount, ...(b.workload ? { podName: b.workload.pod, workloadKind: b.workload.kind, workloadName: b.workload.name } : {}) } },
     certificate_providers: {
       [GRPC_CERTIFICATE_INSTANCE]: {
         plugin_name: 'file_watcher',
