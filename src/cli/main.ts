@@ -23,6 +23,8 @@ const commands: Entry[] = [
   lazy(['controller'], 'run the control plane on a manifest directory', () => import('./controller.js').then((m) => [m.controller, m.controllerUsage])),
   lazy(['proxy', 'bootstrap'], 'write what a proxy needs to join the mesh', () => import('./proxy-bootstrap.js').then((m) => [m.proxyBootstrap, m.proxyBootstrapUsage])),
   lazy(['proxy', 'status'], 'list connected proxies and their config versions', () => import('./proxy-status.js').then((m) => [m.proxyStatus, m.proxyStatusUsage])),
+  // After the `proxy ...` subcommands: the first entry whose words match wins.
+  lazy(['proxy'], 'run the sidecar proxy from a bootstrap file', () => import('./proxy.js').then((m) => [m.proxy, m.proxyUsage])),
 ];
 
 function help(): string {

@@ -246,6 +246,94 @@ export interface EndpointsConfig {
   readonly localities: readonly LocalityConfig[];
 }
 
+/**
+ * Passive health checking (Envoy's `outlier_detection`): which run of failures or which success
+ * rate ejects a host from balancing, for how long, and how much of the cluster may be ejected.
+ * Percentages are 0 to 100; `enforcing*` are the chance a detected outlier is really ejected.
+ */
+export interface OutlierDetectionConfig {
+  /** 5xx responses in a row (and, unless split, local-origin failures mapped to 503/504). */
+  readonly consecutive5xx: number;
+  readonly enforcingConsecutive5xxPercent: number;
+  /** 502, 503 or 504 responses in a row (local-origin failures included unless split). */
+  readonly consecutiveGatewayFailure: number;
+  readonly enforcingConsecutiveGatewayFailurePercent: number;
+  /** Whether connect failures, resets and timeouts count on their own instead of as 503/504. */
+  readonly splitExternalLocalOriginErrors: boolean;
+  readonly consecutiveLocalOriginFailure: number;
+  readonly enforcingConsecutiveLocalOriginFailurePercent: number;
+  /** How often ejected hosts are considered for return and success rates are evaluated. */
+  readonly intervalMs: number;
+  /** A host stays out `baseEjectionTimeMs` times its ejection count, at most `maxEjectionTimeMs`, plus jitter. */
+  readonly baseEjectionTimeMs: number;
+  readonly maxEjectionTimeMs: number;
+  readonly maxEjectionTimeJitterMs: number;
+  readonly maxEjectionPercent: number;
+  /** Eject one host even when `maxEjectionPercent` would allow none. */
+  readonly alwaysEjectOneHost: boolean;
+  /** A passing active health check returns an ejected host at once. */
+  readonly successfulActiveHealthCheckUnejectHost: boolean;
+  /** Success-rate ejection: hosts below mean - stdevFactor x stdev over one interval. */
+  readonly successRate: {
+    readonly minimumHosts: number;
+    readonly requestVolume: number;
+    /** Envoy's `success_rate_stdev_factor` divided by 1000. */
+    readonly stdevFactor: number;
+    readonly enforcingPercent: number;
+    readonly enforcingLocalOriginPercent: number;
+  };
+  /** Failure-percentage ejection: hosts whose failures over one interval reach `thresholdPercent`. */
+  readonly failurePercentage: {
+    readonly thresholdPercent: number;
+    readonly minimumHosts: number;
+    readonly requestVolume: number;
+    readonly enforcingPercent: number;
+    readonly enforcingLocalOriginPercent: number;
+  };
+}
+
+/** A range of HTTP status codes, `start` included and `end` excluded. */
+export interface StatusRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Active HTTP/1.1 health checking (Envoy's `health_checks` with `http_health_check`), over the
+ * cluster's own transport (TLS when the cluster has it). Times in ms.
+ */
+export interface HealthCheckConfig {
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  /** Until the cluster has made a connection: the interval between checks (healthy hosts: `noTrafficHealthyIntervalMs`). */
+  readonly noTrafficIntervalMs: number;
+  readonly noTrafficHealthyIntervalMs: number;
+  readonly unhealthyIntervalMs: number;
+  /** After a check that moves a host towards unhealthy or healthy without crossing the threshold yet. */
+  readonly unhealthyEdgeIntervalMs: number;
+  readonly healthyEdgeIntervalMs: number;
+  readonly initialJitterMs: number;
+  readonly intervalJitterMs: number;
+  readonly intervalJitterPercent: number;
+  /** Failed checks (network failures and retriable statuses) in a row that make a host unhealthy. */
+  readonly unhealthyThreshold: number;
+  /** Passing checks in a row that make an unhealthy host healthy again (the first check ever needs one). */
+  readonly healthyThreshold: number;
+  /** Keep the checking connection open between checks. */
+  readonly reuseConnection: boolean;
+  readonly http: {
+    /** The Host header; empty means the cluster name. */
+    readonly host: string;
+    readonly path: string;
+    readonly method: 'GET' | 'HEAD';
+    readonly requestHeadersToAdd: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+    /** Statuses that pass (default 200 only). */
+    readonly expectedStatuses: readonly StatusRange[];
+    /** Failing statuses that count towards `unhealthyThreshold` instead of failing the host at once. */
+    readonly retriableStatuses: readonly StatusRange[];
+  };
+}
+
 /** An upstream cluster. */
 export interface ClusterConfig {
   readonly name: string;
@@ -258,6 +346,10 @@ export interface ClusterConfig {
   /** `downstream` speaks whatever the client spoke. */
   readonly upstreamProtocol: 'http1' | 'http2' | 'downstream';
   readonly maxRequestsPerConnection: number | undefined;
+  /** Passive health checking; absent when the cluster has no `outlier_detection`. */
+  readonly outlierDetection?: OutlierDetectionConfig | undefined;
+  /** Active health checking; absent when the cluster has no `health_checks`. */
+  readonly healthCheck?: HealthCheckConfig | undefined;
 }
 
 /** A SAN a peer certificate must carry (one of the list). */

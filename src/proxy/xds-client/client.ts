@@ -122,9 +122,9 @@ export class XdsClient {
 
   /** Calls `listener` with each new config; returns its unsubscribe function. */
   /** The accepted resources of every type, as received, with each type's accepted version: for `/config_dump`. */
-  acceptedResources(): Array<{ readonly typeUrl: string; readonly versionInfo: string; readonly resources: ReturnType<Caches['listeners']['entries']> }> {
+  acceptedResources(): Array<{ readonly typeUrl: string; readonly versionInfo: string; readonly lastUpdatedMs: number | undefined; readonly resources: ReturnType<Caches['listeners']['entries']> }> {
     const c = this.#caches;
-    return [c.listeners, c.routeConfigs, c.clusters, c.endpoints, c.secrets].map((cache) => ({ typeUrl: cache.typeUrl, versionInfo: cache.versionInfo, resources: cache.entries() }));
+    return [c.listeners, c.routeConfigs, c.clusters, c.endpoints, c.secrets].map((cache) => ({ typeUrl: cache.typeUrl, versionInfo: cache.versionInfo, lastUpdatedMs: cache.lastUpdatedMs, resources: cache.entries() }));
   }
 
   onConfig(listener: (config: ProxyConfig) => void): () => void {

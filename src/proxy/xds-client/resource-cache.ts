@@ -65,6 +65,8 @@ export class ResourceCache<Desc extends DescMessage, T> {
   readonly spec: TypeSpec<Desc, T>;
   /** The version_info of the last accepted response ('' before any). */
   versionInfo = '';
+  /** When an accepted response last changed what is held (ms since the epoch), for `/config_dump`. */
+  lastUpdatedMs: number | undefined;
   /** The nonce of the last response on the current stream ('' on a new stream). */
   nonce = '';
   /** The names last requested on the current stream; undefined before the first request. */
@@ -97,7 +99,7 @@ export class ResourceCache<Desc extends DescMessage, T> {
         if (!decoded.held.has(name)) changed = this.#held.delete(name) || changed;
       }
     }
-    return { ok: true, changed: this.#merge(decoded.held, wanted) || changed };
+    return this.#accepted(this.#merge(decoded.held, wanted) || changed);
   }
 
   /**
@@ -116,7 +118,12 @@ export class ResourceCache<Desc extends DescMessage, T> {
     if (!decoded.ok || problems.length > 0) return { ok: false, message: problems.join('; ') };
     let changed = false;
     for (const name of removed) changed = this.#held.delete(name) || changed;
-    return { ok: true, changed: this.#merge(decoded.held, wanted) || changed };
+    return this.#accepted(this.#merge(decoded.held, wanted) || changed);
+  }
+
+  #accepted(changed: boolean): ApplyResult {
+    if (changed) this.lastUpdatedMs = Date.now();
+    return { ok: true, changed };
   }
 
   /** The held resources as received (name, per-resource version, encoded bytes), sorted by name: what `/config_dump` shows. */
