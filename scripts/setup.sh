@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # iptables and iproute2 (`ip netns`) let src/proxy/original-dst.test.ts redirect a real connection
-# in a throwaway network namespace. Installing needs root; without root the test skips itself, so
-# a missing package is only reported. `apt-get update` runs only when something is missing, so a
-# second run costs one dpkg query.
-system_packages=(iptables iproute2)
+# in a throwaway network namespace. haproxy, wrk and nghttp2-client (h2load) are what
+# `npm run bench:proxy` compares our sidecars with and loads them with; bench/proxy's haproxy test
+# also needs haproxy. Installing needs root; without root those tests skip themselves, so a missing
+# package is only reported. `apt-get update` runs only when something is missing, so a second run
+# costs one dpkg query.
+system_packages=(iptables iproute2 haproxy wrk nghttp2-client)
 missing=()
 for pkg in "${system_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

@@ -132,7 +132,12 @@ export interface InboundPort {
   routes: readonly InboundRoute[];
   /** Who may open TCP connections (for tcp ports). */
   tcpPrincipals: readonly Identity[] | 'any';
-  rateLimit?: LocalRateLimit;
+  /**
+   * UpstreamTrafficSetting rate limits by the id of the service port they were set for (local
+   * and apex services): HTTP limits apply to that service's virtual host only. All services on
+   * the pod port share one connection, so a TCP limit applies to the port (the first service's).
+   */
+  rateLimits: ReadonlyMap<string, LocalRateLimit>;
   ingress: readonly IngressRule[];
 }
 

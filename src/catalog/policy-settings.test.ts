@@ -85,7 +85,7 @@ test('UpstreamTrafficSetting: circuit breakers on the client, rate limits on the
   });
   const inbound = m.proxies.get('shop/api-1')?.inbound.ports[0];
   assert.equal(inbound?.port, 8080);
-  assert.deepEqual(inbound?.rateLimit, {
+  assert.deepEqual(inbound?.rateLimits.get('shop/api:80'), {
     setBy: { kind: 'UpstreamTrafficSetting', namespace: 'shop', name: 'api' },
     http: { tokens: 20, fillIntervalMs: 1000, burst: 5, responseStatusCode: 429, responseHeadersToAdd: [] },
     routes: [{ pathRegex: '/books', http: { tokens: 1, fillIntervalMs: 60000, burst: 0, responseStatusCode: 429, responseHeadersToAdd: [] } }],

@@ -204,10 +204,12 @@ export class PolicyBuilder {
       grants: permissive ? [] : grants,
       routes: permissive ? [{ principals: 'any', grantedBy: state.settings.setBy ? [state.settings.setBy] : [] }] : inboundHttpRoutes(grants, podPort),
       tcpPrincipals: permissive ? 'any' : inboundTcpPrincipals(grants, podPort),
+      rateLimits: new Map([...services, ...apex.values()].flatMap((s) => {
+        const limit = state.policies.rateLimitFor(s.service);
+        return limit ? [[s.id, limit] as const] : [];
+      })),
       ingress: services.flatMap((s) => state.policies.ingressFor(s.service, podPort)),
     };
-    const rateLimit = services.map((s) => state.policies.rateLimitFor(s.service)).find((r) => r !== undefined);
-    if (rateLimit) port.rateLimit = rateLimit;
     return port;
   }
 }

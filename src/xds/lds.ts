@@ -223,7 +223,7 @@ function inboundChain(port: InboundPort, identity: Identity, ctx: GeneratorConte
     const principals = http ? httpPrincipals(port.routes) : port.tcpPrincipals;
     filters.push(create(FilterSchema, typedConfig('envoy.filters.network.rbac', NetworkRbacSchema, create(NetworkRbacSchema, { statPrefix: `network-${name}.`, rules: connectionRules(principals, ctx) }))));
   }
-  const tcpLimit = port.rateLimit?.tcp;
+  const tcpLimit = port.services.map((s) => port.rateLimits.get(s.id)?.tcp).find((l) => l !== undefined);
   if (tcpLimit) {
     const limit = create(NetworkLocalRateLimitSchema, {
       statPrefix: `inbound-tcp-rate-limit.${name}`,
@@ -233,7 +233,7 @@ function inboundChain(port: InboundPort, identity: Identity, ctx: GeneratorConte
   }
   if (http) {
     const httpFilters = [rbacHttpFilter()];
-    if (port.rateLimit?.http || port.rateLimit?.routes.length) {
+    if ([...port.rateLimits.values()].some((l) => l.http || l.routes.length)) {
       httpFilters.push(create(HttpFilterSchema, typedConfig(LOCAL_RATE_LIMIT_FILTER, HttpLocalRateLimitSchema, create(HttpLocalRateLimitSchema, { statPrefix: 'http_local_rate_limiter' }))));
     }
     filters.push(httpConnectionManager(`mesh-http-conn-manager.${inboundRouteConfigName(port.port)}`, { rds: inboundRouteConfigName(port.port) }, httpFilters));

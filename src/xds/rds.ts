@@ -143,8 +143,9 @@ function inboundRouteConfiguration(port: InboundPort, ctx: GeneratorContext): Ro
   const hosts = [...port.services, ...port.apexServices];
   const virtualHosts = hosts.map((svc) => {
     const cluster = localClusterName(port.services.includes(svc) ? svc : (local ?? svc), port.port);
+    const serviceLimit = port.rateLimits.get(svc.id);
     const routes = [...port.routes.filter((r) => r.match), { match: undefined }].map((r) => {
-      const limit = r.match?.path ? routeRateLimit(port.rateLimit, r.match.path.source) : undefined;
+      const limit = r.match?.path ? routeRateLimit(serviceLimit, r.match.path.source) : undefined;
       return create(RouteSchema, {
         name: r.match ? `${r.match.group.namespace}/${r.match.group.name}#${r.match.name}` : 'default',
         match: routeMatchOf(r.match),
@@ -152,7 +153,7 @@ function inboundRouteConfiguration(port: InboundPort, ctx: GeneratorContext): Ro
         typedPerFilterConfig: perFilter([RBAC_FILTER, rbac], [LOCAL_RATE_LIMIT_FILTER, limit]),
       });
     });
-    const vhostLimit = port.rateLimit?.http ? httpRateLimit(port.rateLimit.http, 'inbound') : undefined;
+    const vhostLimit = serviceLimit?.http ? httpRateLimit(serviceLimit.http, 'inbound') : undefined;
     return {
       name: inboundVirtualHostName(svc),
       domains: hostnamesOf(svc),

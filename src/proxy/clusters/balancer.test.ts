@@ -6,7 +6,18 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Balancer, type BalancingPolicy } from './balancer.js';
 import { Host } from './host.js';
-import { seededRandom } from './testing.js';
+
+/** A deterministic PRNG (mulberry32), so statistical assertions cannot flake. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 function host(n: number, opts: { weight?: number; priority?: number; unhealthy?: boolean; degraded?: boolean; active?: number } = {}): Host {
   const h = new Host({ address: `10.0.0.${n}`, port: 80, weight: opts.weight ?? 1, health: opts.degraded ? 'degraded' : 'healthy' }, opts.priority ?? 0);

@@ -52,7 +52,7 @@ function resolveTls(config: ClusterConfig, secrets: ReadonlyMap<string, SecretCo
   }
 }
 
-/** A cluster's endpoints as hosts, first occurrence of an `address:port` winning. */
+/** One endpoint with the priority of its locality. */
 interface HostEndpoint {
   readonly address: string;
   readonly port: number;
@@ -61,6 +61,7 @@ interface HostEndpoint {
   readonly priority: number;
 }
 
+/** A cluster's endpoints as hosts, first occurrence of an `address:port` winning. */
 function endpointList(endpoints: EndpointsConfig | undefined): HostEndpoint[] {
   const out: HostEndpoint[] = [];
   const seen = new Set<string>();

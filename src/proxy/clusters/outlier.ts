@@ -125,10 +125,11 @@ export class OutlierDetector {
     const m = this.#monitors.get(host);
     if (!m) return;
     if (!this.#o.config.splitExternalLocalOriginErrors) return this.#httpCode(host, m, CODE_OF[outcome] ?? 200);
-    if (outcome === 'localReset' || outcome === 'timeout') return this.#localOriginFailure(host, m);
-    // A response came: the connection worked, whatever the status.
+    // The request had a connection: Envoy's router reports that success first (on pool ready),
+    // so resets and timeouts never run up a count on their own; connect failures do.
     this.#localOriginSuccess(m);
-    this.#httpCode(host, m, CODE_OF[outcome] ?? 200);
+    if (outcome === 'localReset' || outcome === 'timeout') this.#localOriginFailure(host, m);
+    else this.#httpCode(host, m, CODE_OF[outcome] ?? 200);
   }
 
   /** A connect to `host` failed or timed out (TLS failures included). */

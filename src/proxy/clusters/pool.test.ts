@@ -25,6 +25,7 @@ import {
   waitFor,
   type TestMesh,
 } from './testing.js';
+import type { UpstreamConnection } from './types.js';
 
 const NAME = 'bookstore/bookstore|14001';
 const BOOKSTORE_SPIFFE = 'spiffe://cluster.local/ns/bookstore/sa/bookstore';
@@ -52,14 +53,17 @@ function tlsCluster(port: number, opts: { ca?: string; sans?: string[]; connectT
   return proxyConfig([config], [certificateSecretOf('service-cert:bookbuyer/bookbuyer', clientCert), validationSecretOf('root-cert-for-mtls-outbound:bookstore/bookstore', opts.ca ?? mesh.rootPem, opts.sans ?? [BOOKSTORE_SPIFFE])]);
 }
 
-test('pooled: sequential requests share one mTLS connection (one handshake on the server)', async () => {
+test('pooled: sequential requests share one mTLS connection (one handshake on the server)', async (ctx) => {
   const upstream = await startUpstream({ tls: { cert: serverCert, ca: mesh.rootPem } });
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(tlsCluster(upstream.port));
   for (let i = 0; i < 5; i++) {
     const { error, connection } = await connect(t.manager, NAME);
     assert.equal(error, undefined);
     assert.ok(connection);
+    assert.equal((connection.socket as TLSSocket).alpnProtocol, 'osm');
     const res = await get(connection);
     assert.equal(res.status, 200);
     assert.equal(connection.requests, i + 1);
@@ -72,13 +76,13 @@ test('pooled: sequential requests share one mTLS connection (one handshake on th
   assert.equal(t.counter(NAME, 'upstream_cx_total'), 1);
   assert.equal(t.counter(NAME, 'ssl.handshake'), 1);
   assert.equal(t.gauge(NAME, 'upstream_cx_active'), 1);
-  t.manager.close();
-  await upstream.close();
 });
 
-test('a server certificate whose SANs do not match is a tlsFailure naming cluster, host and SANs', async () => {
+test('a server certificate whose SANs do not match is a tlsFailure naming cluster, host and SANs', async (ctx) => {
   const upstream = await startUpstream({ tls: { cert: serverCert, ca: mesh.rootPem } });
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(tlsCluster(upstream.port, { sans: ['spiffe://cluster.local/ns/bookstore/sa/bookstore-v2'] }));
   const { error, connection } = await connect(t.manager, NAME);
   assert.equal(connection, undefined);
@@ -88,27 +92,31 @@ test('a server certificate whose SANs do not match is a tlsFailure naming cluste
   assert.equal(t.counter(NAME, 'ssl.fail_verify_san'), 1);
   assert.equal(t.counter(NAME, 'upstream_cx_connect_fail'), 1);
   assert.equal(t.gauge(NAME, 'upstream_cx_active'), 0);
-  t.manager.close();
-  await upstream.close();
+  // The rejected server's session ticket was not kept: resuming it would skip the check.
+  const again = await connect(t.manager, NAME);
+  assert.equal(again.error?.kind, 'tlsFailure');
+  assert.equal(t.counter(NAME, 'ssl.fail_verify_san'), 2);
+  assert.equal(t.counter(NAME, 'ssl.session_reused'), 0);
 });
 
-test('a server certificate from another CA is a tlsFailure', async () => {
+test('a server certificate from another CA is a tlsFailure', async (ctx) => {
   const stranger = await foreign.workload('bookstore', 'bookstore');
   const upstream = await startUpstream({ tls: { cert: stranger, ca: mesh.rootPem } });
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(tlsCluster(upstream.port));
   const { error } = await connect(t.manager, NAME);
   assert.equal(error?.kind, 'tlsFailure');
   assert.match(error?.message ?? '', /TLS handshake with 127\.0\.0\.1:\d+ failed/);
   assert.equal(t.counter(NAME, 'ssl.fail_verify_error'), 1);
   assert.equal(upstream.seen.requests.length, 0);
-  t.manager.close();
-  await upstream.close();
 });
 
-test('a refused connect is a connectFailure, counted as such', async () => {
+test('a refused connect is a connectFailure, counted as such', async (ctx) => {
   const port = await closedPort();
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(proxyConfig([clusterConfig(NAME, endpoints(NAME, [{ address: '127.0.0.1', port }]))]));
   const { error } = await connect(t.manager, NAME);
   assert.equal(error?.kind, 'connectFailure');
@@ -118,12 +126,13 @@ test('a refused connect is a connectFailure, counted as such', async () => {
   assert.equal(t.counter(NAME, 'upstream_rq_pending_failure_eject'), 1);
   assert.equal(t.gauge(NAME, 'upstream_cx_active'), 0);
   assert.equal(t.gauge(NAME, 'upstream_rq_pending_active'), 0);
-  t.manager.close();
 });
 
-test('the connect timeout covers the TLS handshake', async () => {
+test('the connect timeout covers the TLS handshake', async (ctx) => {
   const silent = await startSilentServer();
+  ctx.after(() => silent.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(tlsCluster(silent.port, { connectTimeoutMs: 250 }));
   const result = connect(t.manager, NAME);
   await waitFor(() => silent.accepted() === 1, 'the TCP connection');
@@ -134,13 +143,13 @@ test('the connect timeout covers the TLS handshake', async () => {
   assert.equal(error?.message, `cluster ${NAME}: connect to 127.0.0.1:${silent.port} timed out after 250 ms (TCP connect and TLS handshake)`);
   assert.equal(t.counter(NAME, 'upstream_cx_connect_timeout'), 1);
   assert.equal(t.counter(NAME, 'upstream_cx_connect_fail'), 1);
-  t.manager.close();
-  await silent.close();
 });
 
-test('max_connections: a request waits as pending, the next overflows, the wait ends on release', async () => {
+test('max_connections: a request waits as pending, the next overflows, the wait ends on release', async (ctx) => {
   const upstream = await startUpstream();
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   const config = clusterConfig(NAME, endpoints(NAME, [{ address: '127.0.0.1', port: upstream.port }]), { circuitBreakers: { maxConnections: 1, maxPendingRequests: 1, maxRequests: 1024, maxRetries: 3 } });
   t.manager.update(proxyConfig([config]));
   const first = await connect(t.manager, NAME);
@@ -164,13 +173,13 @@ test('max_connections: a request waits as pending, the next overflows, the wait 
   assert.equal(upstream.seen.connections, 1);
   assert.equal(t.gauge(NAME, 'upstream_rq_pending_active'), 0);
   assert.equal(t.gauge(NAME, 'circuit_breakers.default.rq_pending_open'), 0);
-  t.manager.close();
-  await upstream.close();
 });
 
-test('max_connections: a waiting dedicated connection gets the slot a closed connection frees', async () => {
+test('max_connections: a waiting dedicated connection gets the slot a closed connection frees', async (ctx) => {
   const upstream = await startUpstream();
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   const config = clusterConfig(NAME, endpoints(NAME, [{ address: '127.0.0.1', port: upstream.port }]), { circuitBreakers: { maxConnections: 1, maxPendingRequests: 5, maxRequests: 1024, maxRetries: 3 } });
   t.manager.update(proxyConfig([config]));
   const first = await connect(t.manager, NAME, { pooled: false });
@@ -181,12 +190,11 @@ test('max_connections: a waiting dedicated connection gets the slot a closed con
   assert.ok(connection);
   assert.notEqual(connection, first.connection);
   await waitFor(() => upstream.seen.connections === 2, 'a second connection');
-  t.manager.close();
-  await upstream.close();
 });
 
-test('max_requests: a slot per request; overflow counts upstream_rq_pending_overflow', () => {
+test('max_requests: a slot per request; overflow counts upstream_rq_pending_overflow', (ctx) => {
   const t = testManager();
+  ctx.after(() => t.manager.close());
   const config = clusterConfig(NAME, endpoints(NAME, [{ address: '127.0.0.1', port: 9 }]), { circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 2, maxRetries: 1 } });
   t.manager.update(proxyConfig([config]));
   const cluster = t.manager.get(NAME);
@@ -203,12 +211,13 @@ test('max_requests: a slot per request; overflow counts upstream_rq_pending_over
   assert.equal(cluster.tryStartRetry(), false);
   assert.equal(t.counter(NAME, 'upstream_rq_retry_overflow'), 1);
   assert.equal(t.gauge(NAME, 'circuit_breakers.default.rq_retry_open'), 1);
-  t.manager.close();
 });
 
-test('idle connections: LIFO reuse, closed by the server leaves the pool, closed after the idle timeout', async () => {
+test('idle connections: LIFO reuse, closed by the server leaves the pool, closed after the idle timeout', async (ctx) => {
   const upstream = await startUpstream();
+  ctx.after(() => upstream.close());
   const t = testManager({ idleTimeoutMs: 60_000 });
+  ctx.after(() => t.manager.close());
   t.manager.update(proxyConfig([clusterConfig(NAME, endpoints(NAME, [{ address: '127.0.0.1', port: upstream.port }]))]));
   const a = (await connect(t.manager, NAME)).connection;
   const b = (await connect(t.manager, NAME)).connection;
@@ -231,13 +240,13 @@ test('idle connections: LIFO reuse, closed by the server leaves the pool, closed
   assert.equal(t.counter(NAME, 'upstream_cx_idle_timeout'), 1);
   await waitFor(() => t.gauge(NAME, 'upstream_cx_active') === 0, 'the idle close');
   assert.ok(t.counter(NAME, 'upstream_cx_tx_bytes_total') > 0 && t.counter(NAME, 'upstream_cx_rx_bytes_total') > 0);
-  t.manager.close();
-  await upstream.close();
 });
 
-test('max_requests_per_connection closes a connection once it served its share', async () => {
+test('max_requests_per_connection closes a connection once it served its share', async (ctx) => {
   const upstream = await startUpstream();
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(proxyConfig([clusterConfig(NAME, endpoints(NAME, [{ address: '127.0.0.1', port: upstream.port }]), { maxRequestsPerConnection: 2 })]));
   for (let i = 0; i < 3; i++) {
     const { connection } = await connect(t.manager, NAME);
@@ -247,13 +256,13 @@ test('max_requests_per_connection closes a connection once it served its share',
   }
   assert.equal(upstream.seen.connections, 2);
   assert.equal(t.counter(NAME, 'upstream_cx_max_requests'), 1);
-  t.manager.close();
-  await upstream.close();
 });
 
-test('dedicated connections (tcp_proxy) are never reused', async () => {
+test('dedicated connections (tcp_proxy) are never reused', async (ctx) => {
   const upstream = await startUpstream();
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(proxyConfig([clusterConfig(NAME, endpoints(NAME, [{ address: '127.0.0.1', port: upstream.port }]))]));
   const first = (await connect(t.manager, NAME, { pooled: false })).connection;
   assert.ok(first);
@@ -263,13 +272,13 @@ test('dedicated connections (tcp_proxy) are never reused', async () => {
   assert.ok(second && second !== first);
   second.close();
   await waitFor(() => upstream.seen.connections === 2, 'two connections');
-  t.manager.close();
-  await upstream.close();
 });
 
-test('a cancelled wait gets no callback and frees its pending slot', async () => {
+test('a cancelled wait gets no callback and frees its pending slot', async (ctx) => {
   const silent = await startSilentServer();
+  ctx.after(() => silent.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(tlsCluster(silent.port));
   const cluster = t.manager.get(NAME);
   const host = cluster?.chooseHost(undefined);
@@ -283,24 +292,44 @@ test('a cancelled wait gets no callback and frees its pending slot', async () =>
   t.clock.runAll();
   await new Promise((r) => setImmediate(r));
   assert.equal(called, false);
-  t.manager.close();
-  await silent.close();
 });
 
-test('TLS sessions are resumed on the next connection to a host', async () => {
+test('TLS sessions are resumed on the next connection to a host', async (ctx) => {
   const upstream = await startUpstream({ tls: { cert: serverCert, ca: mesh.rootPem } });
+  ctx.after(() => upstream.close());
   const t = testManager();
+  ctx.after(() => t.manager.close());
   t.manager.update(tlsCluster(upstream.port));
   const first = (await connect(t.manager, NAME, { pooled: false })).connection;
   assert.ok(first);
   // TLS 1.3 tickets come after the handshake, with the first response.
   await get(first);
   first.close();
-  const second = (await connect(t.manager, NAME, { pooled: false })).connection;
+  const next = await connect(t.manager, NAME, { pooled: false });
+  assert.equal(next.error, undefined);
+  const second = next.connection;
   assert.ok(second);
   assert.equal((second.socket as TLSSocket).isSessionReused(), true);
   assert.equal(t.counter(NAME, 'ssl.session_reused'), 1);
   second.close();
-  t.manager.close();
-  await upstream.close();
+});
+
+test('an original-destination cluster connects where the connection was going, and forgets the host after', async (ctx) => {
+  const upstream = await startUpstream({ address: '127.0.0.4' });
+  ctx.after(() => upstream.close());
+  const t = testManager();
+  ctx.after(() => t.manager.close());
+  t.manager.update(proxyConfig([clusterConfig('passthrough-outbound', endpoints('passthrough-outbound', []), { discovery: { kind: 'originalDst' }, lbPolicy: 'clusterProvided' })]));
+  const cluster = t.manager.get('passthrough-outbound');
+  assert.ok(cluster);
+  assert.equal(cluster.chooseHost(undefined), undefined, 'no destination, no host');
+  const host = cluster.chooseHost({ address: '127.0.0.4', port: upstream.port });
+  assert.equal(host?.id, `127.0.0.4:${upstream.port}`);
+  assert.ok(host);
+  const connection = await new Promise<UpstreamConnection | undefined>((resolve) => cluster.connect(host, { pooled: false }, (_e, c) => resolve(c)));
+  assert.ok(connection);
+  assert.equal((await get(connection)).status, 200);
+  assert.deepEqual(t.manager.describe()[0]?.hosts.map((h) => [h.id, h.activeConnections]), [[host.id, 1]]);
+  connection.close();
+  await waitFor(() => t.manager.describe()[0]?.hosts.length === 0, 'the host to be forgotten');
 });

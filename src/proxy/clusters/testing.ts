@@ -77,7 +77,8 @@ export async function startUpstream(options: { address?: string; tls?: { cert: I
   };
   const t = options.tls;
   const server = t
-    ? createHttpsServer({ cert: t.cert.certChainPem, key: t.cert.privateKeyPem, ca: t.ca, requestCert: true, rejectUnauthorized: true }, onRequest)
+    ? // ALPN `osm`, as the inbound sidecar's filter chain matches it.
+      createHttpsServer({ cert: t.cert.certChainPem, key: t.cert.privateKeyPem, ca: t.ca, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['osm', 'http/1.1'] }, onRequest)
     : createHttpServer(onRequest);
   server.on('connection', (socket: Socket) => {
     seen.connections++;
@@ -266,16 +267,4 @@ export function testManager(overrides: Partial<ClusterManagerOptions> = {}) {
   const counter = (cluster: string, stat: string) => stats.counter(`cluster.${cluster}.${stat}`).value;
   const gauge = (cluster: string, stat: string) => stats.gauge(`cluster.${cluster}.${stat}`).value;
   return { manager, clock, stats, logs, counter, gauge };
-}
-
-/** A deterministic PRNG (mulberry32), so statistical assertions cannot flake. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

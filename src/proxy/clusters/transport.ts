@@ -88,10 +88,17 @@ export function openConnection(host: Host, settings: TransportSettings, clock: C
       checkServerIdentity: () => undefined,
     });
     socket = s;
-    s.on('session', (ticket: Buffer) => sessions.set(host, { context: tls.context, servername: tls.servername, session: ticket }));
+    // Only a session whose server passed the SAN check may be resumed: resumption skips the
+    // certificate, so a ticket kept from a rejected server would let it in next time.
+    let verified = false;
+    let ticket: Buffer | undefined;
+    const keep = (t: Buffer) => sessions.set(host, { context: tls.context, servername: tls.servername, session: t });
+    s.on('session', (t: Buffer) => (verified ? keep(t) : (ticket = t)));
     s.once('secureConnect', () => {
       const matchers = tls.validation?.sanMatchers ?? [];
-      if (matchers.length > 0) {
+      // A resumed session carries no certificate; it was checked when the session was made,
+      // under this same context (a changed validation context is a different context).
+      if (matchers.length > 0 && !s.isSessionReused()) {
         const sans = peerSans(s.getPeerX509Certificate());
         if (!sansMatch(sans, matchers)) {
           stats?.sslFailVerifySan.inc();
@@ -102,6 +109,8 @@ export function openConnection(host: Host, settings: TransportSettings, clock: C
           });
         }
       }
+      verified = true;
+      if (ticket) keep(ticket);
       stats?.sslHandshake.inc();
       if (s.isSessionReused()) stats?.sslSessionReused.inc();
       finish({ ok: true, socket: s });

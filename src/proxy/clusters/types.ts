@@ -45,7 +45,12 @@ export interface UpstreamConnection {
   close(): void;
 }
 
-/** How a request or connection ended, for outlier detection and least-request. */
+/**
+ * How a request or connection ended, for outlier detection and least-request. Outlier detection
+ * reads `success` as a non-5xx response, `error5xx` as a 500/501/505..., `gatewayError` as a
+ * 502/503/504, `localReset` as the connection failing mid-request and `timeout` as no response in
+ * time; `connectFailure` only ends the request, since the cluster already counted the failed connect.
+ */
 export type UpstreamOutcome = 'success' | 'error5xx' | 'gatewayError' | 'connectFailure' | 'localReset' | 'timeout';
 
 /** Envoy's per-cluster stats the data path increments (`cluster.<name>.<stat>`). */
@@ -92,13 +97,15 @@ export interface Cluster {
   /**
    * A connection to `host`: an idle pooled one or a new one (`pooled: false` for tcp_proxy:
    * always new, never reused). Honours max_connections (overflow) and the connect timeout.
-   * Calls back exactly once unless cancelled; returns the cancel function.
+   * Calls back exactly once unless cancelled, never before `connect` returns; returns the
+   * cancel function. Attach socket listeners synchronously in the callback (a reused socket is
+   * already flowing).
    */
   connect(host: UpstreamHost, options: { readonly pooled: boolean }, callback: (error: UpstreamError | undefined, connection: UpstreamConnection | undefined) => void): () => void;
-  /** A max_requests slot; false means overflow (503, flag UO). */
+  /** A max_requests slot; false means overflow (503, flag UO) and counts `upstream_rq_pending_overflow`, as Envoy does. */
   tryStartRequest(): boolean;
   endRequest(): void;
-  /** A max_retries slot; false means retry overflow. */
+  /** A max_retries slot; false means retry overflow and counts `upstream_rq_retry_overflow`. */
   tryStartRetry(): boolean;
   endRetry(): void;
   /** Feeds least-request balancing. */

@@ -215,6 +215,8 @@ function decodeHealthChecks(list: readonly HealthCheck[], path: string, issues: 
     'timeout', 'interval', 'initial_jitter', 'interval_jitter', 'interval_jitter_percent', 'unhealthy_threshold', 'healthy_threshold',
     'reuse_connection', 'http_health_check', 'no_traffic_interval', 'no_traffic_healthy_interval', 'unhealthy_interval',
     'unhealthy_edge_interval', 'healthy_edge_interval',
+    // Checker types other than HTTP get their own message below.
+    'tcp_health_check', 'grpc_health_check', 'custom_health_check',
   ], issues);
   const required = (ms: number | undefined, field: string): number => {
     if (ms === undefined) issues.add(p(field), 'required');

@@ -12,6 +12,7 @@ import {
   ClusterSchema,
   create,
   DownstreamTlsContextSchema,
+  HealthCheckSchema,
   HttpConnectionManagerSchema,
   ListenerSchema,
   packAny,
@@ -21,6 +22,7 @@ import {
   TcpProxySchema,
   type Any,
   type DescMessage,
+  type HealthCheck,
   type MessageInitShape,
   type RouteConfiguration,
 } from '../../xds/proto.js';
@@ -36,6 +38,20 @@ const address = { address: { case: 'socketAddress' as const, value: { address: '
 const tcp = typed('envoy.filters.network.tcp_proxy', TcpProxySchema, { statPrefix: 't', clusterSpecifier: { case: 'cluster', value: 'c' } });
 const router = typed('envoy.filters.http.router', RouterSchema, {});
 const forward = { case: 'route' as const, value: { clusterSpecifier: { case: 'cluster' as const, value: 'c' } } };
+const seconds = (n: number) => ({ seconds: BigInt(n), nanos: 0 });
+type ClusterInit = MessageInitShape<typeof ClusterSchema>;
+/** An ORIGINAL_DST cluster (valid on its own) with `init` added. */
+const passthrough = (init: ClusterInit) => decodeCluster(create(ClusterSchema, { name: 'passthrough', clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST }, lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED, ...init }));
+/** A HealthCheck's init fields (the message-typed member of the init union left out, so it spreads). */
+type HealthCheckInit = Exclude<MessageInitShape<typeof HealthCheckSchema>, HealthCheck>;
+const httpCheck = (http: object, more: HealthCheckInit = {}): HealthCheckInit => ({
+  timeout: seconds(1),
+  interval: seconds(10),
+  unhealthyThreshold: 3,
+  healthyThreshold: 1,
+  healthChecker: { case: 'httpHealthCheck', value: { path: '/healthz/osm', ...http } },
+  ...more,
+});
 
 function hcmWith(routeConfig: MessageInitShape<typeof RouteConfigurationSchema>, httpFilters = [router]) {
   return typed('envoy.filters.network.http_connection_manager', HttpConnectionManagerSchema, { statPrefix: 'h', routeSpecifier: { case: 'routeConfig', value: routeConfig }, httpFilters });
@@ -136,6 +152,61 @@ const cases: Case[] = [
     want: { path: 'per_connection_buffer_limit_bytes', message: 'not supported by the sidecar' },
   },
   {
+    name: 'an outlier detection monitor extension',
+    decode: () => passthrough({ outlierDetection: { monitors: [{ name: 'm' }] } }),
+    want: { path: 'outlier_detection.monitors', message: 'not supported by the sidecar' },
+  },
+  {
+    name: 'a max ejection time below the base ejection time',
+    decode: () => passthrough({ outlierDetection: { baseEjectionTime: seconds(60), maxEjectionTime: seconds(30) } }),
+    want: { path: 'outlier_detection.max_ejection_time', message: 'must not be smaller than base_ejection_time' },
+  },
+  {
+    name: 'an enforcing percentage above 100',
+    decode: () => passthrough({ outlierDetection: { enforcingConsecutive5xx: 101 } }),
+    want: { path: 'outlier_detection.enforcing_consecutive_5xx', message: 'must be at most 100' },
+  },
+  {
+    name: 'a TCP health check',
+    decode: () => passthrough({ healthChecks: [httpCheck({}, { healthChecker: { case: 'tcpHealthCheck', value: {} } })] }),
+    want: { path: 'health_checks[0].tcp_health_check', message: 'only HTTP health checks are supported by the sidecar' },
+  },
+  {
+    name: 'a health check without a timeout',
+    decode: () => passthrough({ healthChecks: [httpCheck({}, { timeout: undefined })] }),
+    want: { path: 'health_checks[0].timeout', message: 'required' },
+  },
+  {
+    name: 'two health checks',
+    decode: () => passthrough({ healthChecks: [httpCheck({}), httpCheck({})] }),
+    want: { path: 'health_checks', message: 'the sidecar runs one health check per cluster' },
+  },
+  {
+    name: 'a health check over its own TLS options',
+    decode: () => passthrough({ healthChecks: [httpCheck({}, { tlsOptions: { alpnProtocols: ['h2'] } })] }),
+    want: { path: 'health_checks[0].tls_options', message: 'not supported by the sidecar' },
+  },
+  {
+    name: 'an HTTP health check by POST',
+    decode: () => passthrough({ healthChecks: [httpCheck({ method: 3 })] }),
+    want: { path: 'health_checks[0].http_health_check.method', message: 'POST is not supported by the sidecar (GET or HEAD)' },
+  },
+  {
+    name: 'an HTTP health check sending a payload',
+    decode: () => passthrough({ healthChecks: [httpCheck({ send: { payload: { case: 'text', value: '00' } } })] }),
+    want: { path: 'health_checks[0].http_health_check.send', message: 'not supported by the sidecar' },
+  },
+  {
+    name: 'an HTTP health check header that would break the request head',
+    decode: () => passthrough({ healthChecks: [httpCheck({ requestHeadersToAdd: [{ header: { key: 'x-a', value: 'b\r\nx-evil: 1' } }] })] }),
+    want: { path: 'health_checks[0].http_health_check.request_headers_to_add[0].header.value', message: 'must not contain CR, LF or NUL' },
+  },
+  {
+    name: 'expected statuses that are not HTTP statuses',
+    decode: () => passthrough({ healthChecks: [httpCheck({ expectedStatuses: [{ start: 200n, end: 700n }] })] }),
+    want: { path: 'health_checks[0].http_health_check.expected_statuses[0]', message: '[200, 700) is not a range of HTTP statuses (100 <= start < end <= 600)' },
+  },
+  {
     name: 'a secret read from a file',
     decode: () => decodeSecret(create(SecretSchema, { name: 's', type: { case: 'validationContext', value: { trustedCa: { specifier: { case: 'filename', value: '/etc/ca.pem' } } } } })),
     want: { path: 'validation_context.trusted_ca.filename', message: 'only inline_string and inline_bytes are supported by the sidecar' },
@@ -164,3 +235,46 @@ test('a decoded resource is frozen', () => {
   assert.throws(() => (result.value as { name: string }).name = 'y', TypeError);
 });
 
+
+test("OSM's active health check and an empty outlier_detection decode with Envoy's defaults", () => {
+  const result = passthrough({
+    outlierDetection: {},
+    healthChecks: [httpCheck({ host: 'bookstore.bookstore.svc.cluster.local', requestHeadersToAdd: [{ header: { key: 'x-osm-envoy-healthcheck', value: '1' } }] })],
+  });
+  assert.ok(result.ok, JSON.stringify(result));
+  if (!result.ok) return;
+  const { healthCheck, outlierDetection } = result.value;
+  assert.deepEqual(healthCheck, {
+    timeoutMs: 1000,
+    intervalMs: 10_000,
+    noTrafficIntervalMs: 60_000,
+    noTrafficHealthyIntervalMs: 60_000,
+    unhealthyIntervalMs: 10_000,
+    unhealthyEdgeIntervalMs: 10_000,
+    healthyEdgeIntervalMs: 10_000,
+    initialJitterMs: 0,
+    intervalJitterMs: 0,
+    intervalJitterPercent: 0,
+    unhealthyThreshold: 3,
+    healthyThreshold: 1,
+    reuseConnection: true,
+    http: {
+      host: 'bookstore.bookstore.svc.cluster.local',
+      path: '/healthz/osm',
+      method: 'GET',
+      requestHeadersToAdd: [{ name: 'x-osm-envoy-healthcheck', value: '1' }],
+      expectedStatuses: [{ start: 200, end: 201 }],
+      retriableStatuses: [],
+    },
+  });
+  assert.equal(outlierDetection?.consecutive5xx, 5);
+  assert.equal(outlierDetection?.enforcingConsecutiveGatewayFailurePercent, 0);
+  assert.equal(outlierDetection?.intervalMs, 10_000);
+  assert.equal(outlierDetection?.baseEjectionTimeMs, 30_000);
+  assert.equal(outlierDetection?.maxEjectionTimeMs, 300_000);
+  assert.equal(outlierDetection?.maxEjectionPercent, 10);
+  assert.equal(outlierDetection?.successRate.stdevFactor, 1.9);
+  const plain = passthrough({});
+  assert.ok(plain.ok);
+  if (plain.ok) assert.equal(plain.value.healthCheck, undefined, 'absent when not configured');
+});

@@ -23,6 +23,8 @@ function versions(params: TlsParamsConfig | undefined): { minVersion: 'TLSv1' | 
   return { minVersion: VERSION[params?.minVersion ?? 'auto'] ?? 'TLSv1.2', maxVersion: VERSION[params?.maxVersion ?? 'auto'] ?? 'TLSv1.3' };
 }
 
+const SESSION_ID_CONTEXT = 'osm-ts-sidecar';
+
 /** Caches contexts by the identity of the frozen secret objects they were built from. */
 export class TlsContextCache {
   private readonly byCert = new WeakMap<CertificateSecret, Map<ValidationSecret | undefined, Map<string, SecureContext>>>();
@@ -49,6 +51,9 @@ export class TlsContextCache {
       ...(validation ? { ca: validation.trustedCaPem } : {}),
       minVersion,
       maxVersion,
+      // Sidecars resume TLS sessions; OpenSSL refuses to resume on a server socket whose context
+      // has no session id context (tls.Server sets one, a bare server TLSSocket does not).
+      sessionIdContext: SESSION_ID_CONTEXT,
       ...(tls12Ciphers.length ? { ciphers: tls12Ciphers.join(':') } : {}),
       ...(tls13Ciphers.length ? { ciphersuites: tls13Ciphers.join(':') } : {}),
       ...(params?.ecdhCurves.length ? { ecdhCurve: params.ecdhCurves.join(':') } : {}),
