@@ -14,6 +14,7 @@ import { ListenerManager, type ExplicitBinding, type ProxyRuntime, type Workload
 import { StatsStore } from './stats/index.js';
 import { startAdminServer, type AdminServer } from './admin/index.js';
 import { TlsContextCache } from './tls/index.js';
+import { AccessLogWriter } from './access-log-writer.js';
 import { XdsClient } from './xds-client/index.js';
 import type { SidecarBootstrap } from './bootstrap-file.js';
 
@@ -31,8 +32,8 @@ export interface SidecarOptions {
   readonly protocol?: 'sotw' | 'delta';
   /** Admin's POST /quitquitquit: the process owner shuts the sidecar down. */
   readonly onQuit?: () => void;
-  /** Where access-log lines go (default stdout). */
-  readonly accessLog?: (line: string) => void;
+  /** Where access-log text goes, whole lines at a time (default stdout). */
+  readonly accessLog?: (text: string) => void;
 }
 
 export interface Sidecar {
@@ -102,13 +103,13 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const tls = new TlsContextCache();
   let current: ProxyConfig = EMPTY_CONFIG;
   const clusters = createClusterManager({ stats, tls, logger: logger.child({ component: 'clusters' }) });
-  const writeAccessLog = options.accessLog ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const accessLog = new AccessLogWriter(options.accessLog ?? ((text: string) => process.stdout.write(text)));
   const runtime: ProxyRuntime = {
     config: () => current,
     clusters,
     stats,
     workload: workloadOf(bootstrap),
-    accessLog: (entry) => writeAccessLog(JSON.stringify(entry)),
+    accessLog: (entry) => accessLog.write(JSON.stringify(entry)),
     now: () => performance.now(),
   };
   const listeners = new ListenerManager({
@@ -189,10 +190,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     async close(drainMs = 0) {
       clearInterval(flush);
       xds.close();
-      await listeners.close(false);
+      listeners.close(false);
       const deadline = Date.now() + drainMs;
       while (listeners.openConnections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await listeners.close(true);
+      listeners.close(true);
+      accessLog.flush();
       await applying;
       clusters.close();
       await admin.close();

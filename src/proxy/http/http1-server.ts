@@ -9,6 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import { bodyDecoderFor, CONNECTION_UPGRADE, parseRequestHead, requestBodyFraming, type BodyDecoder, type BodySink, type Http1Error, type RequestHead, type Trailers } from '../http1/index.js';
+import type { ProxyConfig } from '../config/index.js';
 import type { DownstreamContext } from '../listeners/types.js';
 import type { DownstreamStream, ExchangeRequest, ExchangeResponse, HeaderEdits, HeaderFields, StreamHandler } from './exchange.js';
 import { chunkHead, encodeHead, encodeTrailers, Http1Fields, reasonPhrase } from './http1-fields.js';
@@ -24,9 +25,11 @@ const PAUSED_BY_ROUTER = 1;
 const PAUSED_BY_PIPELINE = 2;
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
-/** Serves HTTP/1.1 on the connection until it closes. */
-export function serveHttp1(ctx: DownstreamContext, cm: ConnectionManager): void {
-  new Http1ServerConnection(ctx, cm).begin();
+/** Serves HTTP/1.1 on the connection until it closes; the result drains it. */
+export function serveHttp1(ctx: DownstreamContext, cm: ConnectionManager): { drain(): void } {
+  const conn = new Http1ServerConnection(ctx, cm);
+  conn.begin();
+  return conn;
 }
 
 class Http1ServerConnection {
@@ -46,6 +49,10 @@ class Http1ServerConnection {
   private closing = false;
   private closedLocally = false;
   private tunnelClosed: (() => void) | undefined;
+  /** The filter chain is gone from the config: the current response is the last (Envoy's drain). */
+  private draining = false;
+  /** The config this connection's filter chain was last found in. */
+  private checkedConfig: ProxyConfig | undefined;
 
   constructor(
     private readonly ctx: DownstreamContext,
@@ -57,6 +64,8 @@ class Http1ServerConnection {
 
   begin(): void {
     const { socket, cm } = this;
+    // A client that left during the listener's work is gone: there is nothing to serve or count.
+    if (socket.destroyed) return;
     const stats = cm.stats;
     stats.downstreamCxTotal.inc();
     stats.downstreamCxActive.add(1);
@@ -156,6 +165,11 @@ class Http1ServerConnection {
       const u = head.upgrade.trim().toLowerCase();
       if (u !== 'h2c') upgrade = u;
     }
+    const config = cm.runtime.config();
+    if (config !== this.checkedConfig) {
+      this.checkedConfig = config;
+      if (!cm.servesChain(config, ctx)) this.draining = true;
+    }
     const framing = requestBodyFraming(head);
     const request: ExchangeRequest = {
       method: head.method,
@@ -168,7 +182,7 @@ class Http1ServerConnection {
       endStream: framing === 'none',
       upgrade,
     };
-    const stream = new Http1Stream(this, head.method === 'HEAD', head.keepAlive && !this.closing, minor);
+    const stream = new Http1Stream(this, head.method === 'HEAD', head.keepAlive && !this.draining, minor);
     this.stream = stream;
     cm.stats.downstreamRqHttp1Total.inc();
     if (framing === 'none') {
@@ -211,7 +225,11 @@ class Http1ServerConnection {
       this.closeAfterWrite();
       return;
     }
-    this.resume(PAUSED_BY_PIPELINE);
+    // A pause the finished exchange asked for (upstream back-pressure) ends with it.
+    if (this.pausedBy !== 0) {
+      this.pausedBy = 0;
+      this.socket.resume();
+    }
   }
 
   /** From the stream: its response is written. */
@@ -268,6 +286,14 @@ class Http1ServerConnection {
   };
 
   // --- closing ---------------------------------------------------------------------------------
+
+  /** No request after the current one: an idle connection closes now, a busy one after its response. */
+  drain(): void {
+    this.draining = true;
+    if (this.closing || this.socket.destroyed || this.tunnelClosed !== undefined) return;
+    if (this.stream === undefined) this.closeAfterWrite();
+    else this.stream.keepAlive = false;
+  }
 
   private closeAfterWrite(local = true): void {
     this.closing = true;

@@ -6,7 +6,7 @@
  * `exchange.ts`, so other codecs (HTTP/2) plug in beside HTTP/1.1. It must not use `node:http`
  * on the data path, nor create stream objects per request.
  */
-export { DEFAULT_HTTP_OPTIONS, startHttpConnection } from './connection-manager.js';
+export { DEFAULT_HTTP_OPTIONS, startHttpConnection, type HttpConnection } from './connection-manager.js';
 export type { HttpOptions } from './manager.js';
 export {
   FieldKind, fieldKindOf, firstOfKind, HeaderEdits, PairFields,

@@ -7,7 +7,7 @@
 import type { Cluster } from '../clusters/types.js';
 import type { HttpConnectionManagerConfig, HttpLocalRateLimitConfig, ProxyConfig, RouteConfig } from '../config/index.js';
 import { TokenBucket } from '../filters/index.js';
-import type { ProxyRuntime } from '../listeners/types.js';
+import type { DownstreamContext, ProxyRuntime } from '../listeners/types.js';
 import type { OsmRequestLabels } from '../stats/types.js';
 import type { UpstreamCodec } from './exchange.js';
 import { osmStatsFields } from './headers.js';
@@ -46,6 +46,25 @@ export class ConnectionManager {
   routeConfig(config: ProxyConfig): RouteConfig | undefined {
     const routes = this.hcm.routes;
     return routes.kind === 'inline' ? routes.config : config.routeConfigs.get(routes.name);
+  }
+
+  /**
+   * Whether the connection's listener still has its filter chain in `config`. Envoy drains the
+   * connections of a removed filter chain; an HTTP/1.1 connection then closes after its next
+   * response, so a keep-alive client reconnects onto the chain that replaced it (a "denied"
+   * chain giving way to an allowed one, say).
+   */
+  servesChain(config: ProxyConfig, ctx: DownstreamContext): boolean {
+    let chains = chainsByConfig.get(config);
+    if (chains === undefined) {
+      chains = new Set();
+      for (const l of config.listeners.values()) {
+        for (const c of l.filterChains) chains.add(`${l.name}\n${c.name}`);
+        if (l.defaultFilterChain !== undefined) chains.add(`${l.name}\n${l.defaultFilterChain.name}`);
+      }
+      chainsByConfig.set(config, chains);
+    }
+    return chains.has(`${ctx.listenerName}\n${ctx.filterChainName}`);
   }
 
   /** The codec for a cluster's upstream protocol. */
@@ -90,6 +109,7 @@ export class ConnectionManager {
 }
 
 const buckets = new WeakMap<HttpLocalRateLimitConfig, TokenBucket>();
+const chainsByConfig = new WeakMap<ProxyConfig, Set<string>>();
 const managers = new WeakMap<HttpConnectionManagerConfig, ConnectionManager>();
 
 /** The shared state of a connection manager config (made on its first connection). */

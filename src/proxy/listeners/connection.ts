@@ -28,6 +28,8 @@ export interface AcceptedConnection {
   readonly stats: ListenerStats;
   /** Fixed by explicit mode; otherwise read from the socket. */
   readonly destination: Destination | undefined;
+  /** Told how to drain the connection once its terminal filter has it (HTTP: close after the current response). */
+  readonly onDrainable: (drain: () => void) => void;
 }
 
 export interface ConnectionEnv {
@@ -94,10 +96,10 @@ function route(accepted: AcceptedConnection, env: ConnectionEnv, destination: De
     filterChainName: chain.name,
   };
   if (!chain.tls) {
-    runFilters({ ...base, socket, prefetched: EMPTY, peer: undefined, tls: false }, chain, env);
+    runFilters({ ...base, socket, prefetched: EMPTY, peer: undefined, tls: false }, chain, env, accepted.onDrainable);
     return;
   }
-  terminateTls(socket, chain, env, stats, (tlsSocket, peer) => runFilters({ ...base, socket: tlsSocket, prefetched: EMPTY, peer, tls: true }, chain, env));
+  terminateTls(socket, chain, env, stats, (tlsSocket, peer) => runFilters({ ...base, socket: tlsSocket, prefetched: EMPTY, peer, tls: true }, chain, env, accepted.onDrainable));
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -155,7 +157,7 @@ function terminateTls(socket: Socket, chain: FilterChainConfig, env: ConnectionE
   });
 }
 
-function runFilters(ctx: DownstreamContext, chain: FilterChainConfig, env: ConnectionEnv): void {
+function runFilters(ctx: DownstreamContext, chain: FilterChainConfig, env: ConnectionEnv, onDrainable: (drain: () => void) => void): void {
   const { runtime } = env;
   for (const f of chain.filters) {
     if (!admits(f, ctx, env)) {
@@ -171,7 +173,8 @@ function runFilters(ctx: DownstreamContext, chain: FilterChainConfig, env: Conne
     }
     if (f.kind === 'httpConnectionManager') {
       ctx.socket.allowHalfOpen = false;
-      startHttpConnection(ctx, f.hcm, runtime);
+      const http = startHttpConnection(ctx, f.hcm, runtime);
+      onDrainable(() => http.drain());
       return;
     }
   }

@@ -99,7 +99,7 @@ async function setup(rules: RbacRules) {
       assert.deepEqual(await listeners.update(next), []);
     },
     async close() {
-      await listeners.close(true);
+      listeners.close(true);
       manager.close();
     },
   };

@@ -46,6 +46,8 @@ interface Active {
   readonly bound: Bound[];
 }
 
+const noop = (): void => undefined;
+
 export interface ListenerProblem {
   readonly listener: string;
   readonly message: string;
@@ -60,7 +62,8 @@ export interface ListenerStatus {
 export class ListenerManager {
   private readonly active = new Map<string, Active>();
   private readonly env: ConnectionEnv;
-  private readonly connections = new Set<Socket>();
+  /** Open downstream connections, with how to drain each (a no-op until its terminal filter says). */
+  private readonly connections = new Map<Socket, () => void>();
 
   constructor(private readonly options: ListenerManagerOptions) {
     this.env = {
@@ -105,12 +108,18 @@ export class ListenerManager {
     return [...this.active.values()].flatMap((a) => a.bound.map((b) => ({ name: a.config.name, address: b.binding.bind.address, port: b.binding.bind.port })));
   }
 
-  /** Stops accepting; with `force`, also closes open connections. */
-  async close(force = false): Promise<void> {
-    const closing = [...this.active.values()].flatMap((a) => a.bound.map((b) => new Promise<void>((resolve) => b.server.close(() => resolve()))));
+  /**
+   * Stops accepting and drains open connections (HTTP ones close after their current response);
+   * with `force`, destroys whatever is still open. Servers are not awaited: `server.close`
+   * completes only when every connection has gone.
+   */
+  close(force = false): void {
+    for (const a of this.active.values()) for (const b of a.bound) b.server.close();
     this.active.clear();
-    if (force) for (const s of this.connections) s.destroy();
-    await Promise.all(closing);
+    for (const [socket, drain] of this.connections) {
+      if (force) socket.destroy();
+      else drain();
+    }
   }
 
   /** Open downstream connections, for draining on shutdown. */
@@ -136,14 +145,25 @@ export class ListenerManager {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => {
       stats.downstreamCxTotal.inc();
       stats.downstreamCxActive.add(1);
-      this.connections.add(socket);
+      this.connections.set(socket, noop);
       socket.once('close', () => {
         stats.downstreamCxActive.add(-1);
         stats.downstreamCxDestroy.inc();
         this.connections.delete(socket);
       });
       // The config is read at accept time: this connection keeps it for its whole life.
-      handleConnection({ socket, listener: entry.config, stats, destination: binding.destination }, this.env);
+      handleConnection(
+        {
+          socket,
+          listener: entry.config,
+          stats,
+          destination: binding.destination,
+          onDrainable: (drain) => {
+            if (this.connections.has(socket)) this.connections.set(socket, drain);
+          },
+        },
+        this.env,
+      );
     });
     return new Promise((resolve, reject) => {
       server.once('error', (e) => reject(new Error(`listener ${entry.config.name}: cannot bind ${binding.bind.address}:${binding.bind.port}: ${e.message}`)));

@@ -14,21 +14,20 @@ export const UUID = {
   db: '10000000-0000-4000-8000-000000000005',
 };
 
-export const IP = {
-  client: '127.0.10.1',
-  thief: '127.0.10.2',
-  v1: '127.0.10.3',
-  v2: '127.0.10.4',
-  db: '127.0.10.5',
-};
+/** Pod and app addresses; test files that run at the same time use different `base` octets. */
+export function addressPlan(base: number) {
+  const at = (offset: number, host: number) => `127.0.${base + offset}.${host}`;
+  return {
+    ip: { client: at(0, 1), thief: at(0, 2), v1: at(0, 3), v2: at(0, 4), db: at(0, 5) },
+    app: { client: at(1, 1), thief: at(1, 2), v1: at(1, 3), v2: at(1, 4), db: at(1, 5) },
+  };
+}
+export type AddressPlan = ReturnType<typeof addressPlan>;
 
-export const APP = {
-  client: '127.0.20.1',
-  thief: '127.0.20.2',
-  v1: '127.0.20.3',
-  v2: '127.0.20.4',
-  db: '127.0.20.5',
-};
+/** The plan of `sidecar.test.ts`. */
+const DEFAULT_PLAN = addressPlan(10);
+export const IP = DEFAULT_PLAN.ip;
+export const APP = DEFAULT_PLAN.app;
 
 /** Explicit outbound entries on the client and thief pods: the port on the pod's address, and what it stands for. */
 export const OUT = {
@@ -61,7 +60,8 @@ metadata: {name: ${name}, namespace: shop}
 spec: {selector: {${selector}}, clusterIP: ${ip}, ports: [{name: ${appProtocol ? 'tcp' : 'http'}, port: ${port}, targetPort: ${target}${appProtocol ? `, appProtocol: ${appProtocol}` : ''}}]}
 `;
 
-export function meshYaml(k: MeshKnobs = {}): string {
+export function meshYaml(k: MeshKnobs = {}, plan: AddressPlan = DEFAULT_PLAN): string {
+  const IP = plan.ip;
   const [w1, w2] = k.split ?? [50, 50];
   return `apiVersion: config.openservicemesh.io/v1alpha2
 kind: MeshConfig
@@ -136,7 +136,8 @@ spec:
 `;
 }
 
-export function sidecarSpecs(): SidecarSpec[] {
+export function sidecarSpecs(plan: AddressPlan = DEFAULT_PLAN): SidecarSpec[] {
+  const { ip: IP, app: APP } = plan;
   const out = (...names: Array<keyof typeof OUT>) => names.map((n) => OUT[n]);
   return [
     { pod: 'shop/client-1', serviceAccount: 'client', uuid: UUID.client, podIp: IP.client, appHost: APP.client, outbound: out('server', 'db', 'quota', 'cb') },

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startLoopbackMesh } from '../../../src/testing/loopback-mesh.js';
 import { httpVia, startHttpApp } from './apps.js';
-import { APP, IP, meshYaml, OUT, sidecarSpecs } from './mesh.js';
+import { addressPlan, meshYaml, OUT, sidecarSpecs } from './mesh.js';
+
+const { ip: IP, app: APP } = addressPlan(50);
 
 interface CertsDump {
   certificates: Array<{ cert_chain: Array<{ serial_number: string }> }>;
@@ -24,8 +26,8 @@ async function servingSerials(adminUrl: string): Promise<string[]> {
 test('workload certificates rotate under load without a failed request', { timeout: 90_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'osm-rotation-'));
   const apps = [await startHttpApp(APP.v1, 8080, 'server-v1-1'), await startHttpApp(APP.v2, 8080, 'server-v2-1')];
-  const specs = sidecarSpecs().filter((s) => ['shop/client-1', 'shop/server-v1-1', 'shop/server-v2-1'].includes(s.pod));
-  const mesh = await startLoopbackMesh({ dir, manifests: meshYaml({ certValidity: '5s' }), sidecars: specs });
+  const specs = sidecarSpecs(addressPlan(50)).filter((s) => ['shop/client-1', 'shop/server-v1-1', 'shop/server-v2-1'].includes(s.pod));
+  const mesh = await startLoopbackMesh({ dir, manifests: meshYaml({ certValidity: '5s' }, addressPlan(50)), sidecars: specs });
   try {
     const before = await servingSerials(mesh.sidecar('shop/server-v1-1').adminUrl);
     let failures = 0;

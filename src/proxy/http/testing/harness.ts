@@ -9,14 +9,14 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type {
-  ClusterTarget, HeaderMatch, HttpConnectionManagerConfig, HttpFilterConfig, PerFilterConfig, ProxyConfig, RetryPolicyConfig, RouteActionConfig,
+  ClusterTarget, HeaderMatch, HttpConnectionManagerConfig, HttpFilterConfig, ListenerConfig, PerFilterConfig, ProxyConfig, RetryPolicyConfig, RouteActionConfig,
   RouteConfig, RouteEntry, VirtualHostConfig,
 } from '../../config/index.js';
 import { bodyDecoderFor, CloseDelimitedBody, parseResponseHead, responseBodyFraming, type BodyDecoder } from '../../http1/index.js';
 import type { AccessLogEntry, DownstreamContext, ProxyRuntime, WorkloadIdentity } from '../../listeners/types.js';
 import type { Counter, Gauge, Histogram, OsmRequestLabels, Stats } from '../../stats/types.js';
 import type { PeerSans } from '../../tls/index.js';
-import { DEFAULT_HTTP_OPTIONS, startHttpConnection } from '../connection-manager.js';
+import { DEFAULT_HTTP_OPTIONS, startHttpConnection, type HttpConnection } from '../connection-manager.js';
 import type { HttpOptions } from '../manager.js';
 import { TestClusterManager, type TestClusterSpec } from './clusters.js';
 
@@ -135,13 +135,33 @@ export function hcmConfig(routes: RouteConfig, opts: HcmOptions = {}): HttpConne
   };
 }
 
-const EMPTY_CONFIG: ProxyConfig = { listeners: new Map(), routeConfigs: new Map(), clusters: new Map(), endpoints: new Map(), secrets: new Map() };
+/** A config whose only listener has the filter chain `startProxy` names (so the connection manager finds its chain). */
+export function listenerConfig(chains: readonly string[] = ['test-chain']): ProxyConfig {
+  const listener: ListenerConfig = {
+    name: 'test-listener',
+    bindAddress: '127.0.0.1',
+    port: 0,
+    direction: 'unspecified',
+    originalDestination: false,
+    tlsInspector: false,
+    filterChains: chains.map((name) => ({
+      name,
+      match: { destinationPort: undefined, prefixRanges: [], serverNames: [], transportProtocol: undefined, applicationProtocols: [] },
+      tls: undefined,
+      filters: [],
+    })),
+    defaultFilterChain: undefined,
+  };
+  return { listeners: new Map([[listener.name, listener]]), routeConfigs: new Map(), clusters: new Map(), endpoints: new Map(), secrets: new Map() };
+}
 
 // --- runtime and proxy -------------------------------------------------------------------------
 
 export const TEST_WORKLOAD: WorkloadIdentity = { namespace: 'bookbuyer', kind: 'Deployment', name: 'bookbuyer', pod: 'bookbuyer-5f6d-abcde' };
 
 export interface TestRuntime extends ProxyRuntime {
+  /** Replaces the config in force (as an xDS update would). */
+  setConfig(config: ProxyConfig): void;
   readonly stats: MemoryStats;
   readonly clusters: TestClusterManager;
   readonly logs: AccessLogEntry[];
@@ -150,8 +170,10 @@ export interface TestRuntime extends ProxyRuntime {
 export function testRuntime(clusters: readonly TestClusterSpec[], workload: WorkloadIdentity = TEST_WORKLOAD): TestRuntime {
   const stats = new MemoryStats();
   const logs: AccessLogEntry[] = [];
+  let config = listenerConfig();
   return {
-    config: () => EMPTY_CONFIG,
+    config: () => config,
+    setConfig: (next) => void (config = next),
     clusters: new TestClusterManager(stats, clusters),
     stats,
     workload,
@@ -173,10 +195,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface RunningProxy extends RunningServer {
+  /** Drains every connection the proxy accepted (what a listener does on shutdown). */
+  drain(): void;
+}
+
 /** The proxy on 127.0.0.1: each accepted socket goes to `startHttpConnection` with the given context. */
-export async function startProxy(hcm: HttpConnectionManagerConfig, runtime: ProxyRuntime, opts: ProxyOptions = {}): Promise<RunningServer> {
+export async function startProxy(hcm: HttpConnectionManagerConfig, runtime: ProxyRuntime, opts: ProxyOptions = {}): Promise<RunningProxy> {
   const options: HttpOptions = { ...DEFAULT_HTTP_OPTIONS, ...opts.options };
   const sockets = new Set<Socket>();
+  const connections: HttpConnection[] = [];
   const server = createServer({ allowHalfOpen: false }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -192,9 +220,9 @@ export async function startProxy(hcm: HttpConnectionManagerConfig, runtime: Prox
       direction: opts.direction ?? 'outbound',
       filterChainName: 'test-chain',
     };
-    startHttpConnection(ctx, hcm, runtime, options);
+    connections.push(startHttpConnection(ctx, hcm, runtime, options));
   });
-  return listen(server, sockets);
+  return { ...(await listen(server, sockets)), drain: () => connections.forEach((c) => c.drain()) };
 }
 
 async function listen(server: Server | HttpServer, sockets: Set<Socket>): Promise<RunningServer> {
@@ -258,6 +286,8 @@ export async function rawUpstream(onConnection: (socket: Socket) => void): Promi
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     onConnection(socket);
+    // Keep reading even when the test ignores the bytes, so the peer's close is seen.
+    socket.resume();
   });
   const running = await listen(server, sockets);
   return {
@@ -300,6 +330,11 @@ export class TestClient {
         resolve();
       });
     });
+  }
+
+  /** A client over an already connected socket (a TLS one, say). */
+  static over(socket: Socket): TestClient {
+    return new TestClient(socket);
   }
 
   static async connect(port: number): Promise<TestClient> {
