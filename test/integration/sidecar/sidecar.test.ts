@@ -185,8 +185,10 @@ test('with the controller stopped traffic keeps flowing, and after its restart p
 
 test('the access log has OSM\'s fields', async () => {
   await httpVia(clientEntry(OUT.server), 'server.shop', '/api/logged', { headers: { 'user-agent': 'test-agent' } });
-  await new Promise((r) => setTimeout(r, 200));
-  const entry = mesh.sidecar('shop/client-1').accessLog.findLast((e) => e.path === '/api/logged');
+  // Lines are flushed in batches, at least once a second.
+  const find = () => mesh.sidecar('shop/client-1').accessLog.findLast((e) => e.path === '/api/logged');
+  await eventually('the access-log line', async () => find() !== undefined, (found) => found, 5000);
+  const entry = find();
   assert.ok(entry, 'the client sidecar logged the request');
   for (const field of ['start_time', 'method', 'path', 'protocol', 'response_code', 'response_flags', 'bytes_received', 'bytes_sent', 'duration', 'upstream_cluster', 'upstream_host', 'user_agent', 'request_id', 'authority']) {
     assert.ok(field in entry, `field ${field}`);
