@@ -117,8 +117,14 @@ export async function startLoopbackMesh(options: LoopbackMeshOptions): Promise<L
       await controller?.close();
     },
   };
-  for (const spec of options.sidecars) await mesh.startSidecar(spec);
-  await Promise.all([...sidecars.values()].map((s) => s.waitReady()));
+  try {
+    for (const spec of options.sidecars) await mesh.startSidecar(spec);
+    await Promise.all([...sidecars.values()].map((s) => s.waitReady()));
+  } catch (e) {
+    // A sidecar that does not come up must not leave the controller and the others running.
+    await mesh.stop();
+    throw e;
+  }
   return mesh;
 }
 
@@ -176,7 +182,7 @@ async function spawnSidecar(spec: SidecarSpec, stateDir: string, dir: string, ad
     async waitReady(timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (child.exitCode !== null) throw new Error(`sidecar ${spec.pod} exited with ${child.exitCode}:\n${logs.slice(-20).join('\n')}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sidecar ${spec.pod} exited with ${child.exitCode ?? child.signalCode}:\n${logs.slice(-20).join('\n')}`);
         try {
           const res = await fetch(`${adminUrl}/ready`);
           if (res.status === 200) return;

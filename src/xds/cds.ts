@@ -36,9 +36,10 @@ export function buildClusters(policy: ProxyPolicy, ctx: GeneratorContext): Clust
   const clusters: Cluster[] = [];
   for (const [name, upstream] of upstreamClustersOf(policy)) clusters.push(upstreamCluster(name, upstream, policy, ctx));
   const localAddress = ctx.mesh.sidecar.localProxyMode === 'PodIP' && policy.proxy.ip ? policy.proxy.ip : '127.0.0.1';
-  const locals = new Map<string, number>();
-  for (const port of policy.inbound.ports) for (const svc of port.services) locals.set(localClusterName(svc, port.port), port.port);
-  for (const [name, podPort] of locals) clusters.push(staticCluster(name, localAddress, podPort));
+  const locals = new Map<string, { podPort: number; grpc: boolean }>();
+  for (const port of policy.inbound.ports) for (const svc of port.services) locals.set(localClusterName(svc, port.port), { podPort: port.port, grpc: port.protocol === 'grpc' });
+  // A gRPC app speaks HTTP/2 only; other local apps get HTTP/1.1, Envoy's default upstream protocol.
+  for (const [name, local] of locals) clusters.push(staticCluster(name, localAddress, local.podPort, local.grpc ? { [HTTP_PROTOCOL_OPTIONS]: HTTP2_ONLY } : {}));
   if (policy.outbound.egressPassthrough) {
     clusters.push(
       create(ClusterSchema, {
@@ -94,9 +95,15 @@ function httpProtocolOptions(upstream: UpstreamCluster, c: ConnectionSettings | 
   return packAny(HttpProtocolOptionsSchema, message);
 }
 
-function staticCluster(name: string, address: string, port: number): Cluster {
+const HTTP2_ONLY: Any = packAny(
+  HttpProtocolOptionsSchema,
+  create(HttpProtocolOptionsSchema, { upstreamProtocolOptions: { case: 'explicitHttpConfig', value: { protocolConfig: { case: 'http2ProtocolOptions', value: {} } } } }),
+);
+
+function staticCluster(name: string, address: string, port: number, options: { [key: string]: Any } = {}): Cluster {
   return create(ClusterSchema, {
     name,
+    typedExtensionProtocolOptions: options,
     clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC },
     connectTimeout: duration(1000),
     lbPolicy: Cluster_LbPolicy.ROUND_ROBIN,

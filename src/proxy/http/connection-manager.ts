@@ -21,8 +21,8 @@ export const DEFAULT_HTTP_OPTIONS: HttpOptions = Object.freeze({
 export interface HttpConnection {
   /**
    * Envoy's drain (a removed filter chain, shutdown): no request after the ones in flight. An
-   * idle HTTP/1.1 connection closes at once, a busy one after its response (`Connection: close`).
-   * HTTP/2 connections do not drain yet.
+   * idle HTTP/1.1 connection closes at once, a busy one after its response (`Connection: close`);
+   * an HTTP/2 one gets GOAWAY and closes once its streams are done.
    */
   drain(): void;
 }
@@ -31,19 +31,10 @@ export interface HttpConnection {
 export function startHttpConnection(ctx: DownstreamContext, hcm: HttpConnectionManagerConfig, runtime: ProxyRuntime, options: HttpOptions = DEFAULT_HTTP_OPTIONS): HttpConnection {
   const cm = connectionManagerFor(hcm, runtime, options);
   if (hcm.codec === 'http1') return serveHttp1(ctx, cm);
-  if (hcm.codec === 'http2') {
-    startHttp2Connection(ctx, cm);
-    return NOT_DRAINABLE;
-  }
+  if (hcm.codec === 'http2') return startHttp2Connection(ctx, cm);
   // Undecided until the first bytes (or ALPN) tell; a connection drained before that has sent no request and just closes.
   let decided: HttpConnection | undefined;
-  detectHttp2(ctx, options.idleTimeoutMs, (c, http2) => {
-    if (!http2) decided = serveHttp1(c, cm);
-    else {
-      startHttp2Connection(c, cm);
-      decided = NOT_DRAINABLE;
-    }
-  });
+  detectHttp2(ctx, options.idleTimeoutMs, (c, http2) => (decided = http2 ? startHttp2Connection(c, cm) : serveHttp1(c, cm)));
   return {
     drain: () => {
       if (decided !== undefined) decided.drain();
@@ -51,5 +42,3 @@ export function startHttpConnection(ctx: DownstreamContext, hcm: HttpConnectionM
     },
   };
 }
-
-const NOT_DRAINABLE: HttpConnection = Object.freeze({ drain: () => undefined });

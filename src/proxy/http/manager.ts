@@ -9,7 +9,7 @@ import type { HttpConnectionManagerConfig, HttpLocalRateLimitConfig, ProxyConfig
 import { TokenBucket } from '../filters/index.js';
 import type { DownstreamContext, ProxyRuntime } from '../listeners/types.js';
 import type { OsmRequestLabels } from '../stats/types.js';
-import type { UpstreamCodec } from './exchange.js';
+import type { HttpProtocol, UpstreamCodec } from './exchange.js';
 import { osmStatsFields } from './headers.js';
 import { hcmStatsFor, type HcmStats } from './stats.js';
 
@@ -68,9 +68,11 @@ export class ConnectionManager {
   }
 
   /** The codec for a cluster's upstream protocol. */
-  codecFor(cluster: Cluster): UpstreamCodec {
+  /** The upstream codec: HTTP/2 for `http2` clusters, and for `downstream` ones when the client spoke HTTP/2. */
+  codecFor(cluster: Cluster, downstream: HttpProtocol): UpstreamCodec {
     const codecs = this.options.codecs;
-    return cluster.config.upstreamProtocol === 'http2' ? codecs.http2 ?? codecs.http1 : codecs.http1;
+    const p = cluster.config.upstreamProtocol;
+    return p === 'http2' || (p === 'downstream' && downstream === 'HTTP/2') ? codecs.http2 ?? codecs.http1 : codecs.http1;
   }
 
   /** The Date field value for local replies, formatted once per second. */

@@ -10,6 +10,7 @@ import type { Cluster, UpstreamHost, UpstreamOutcome } from '../clusters/types.j
 import { selectRoute, type ClusterTarget, type PerFilterConfig, type RouteConfig } from '../config/index.js';
 import type { DownstreamContext } from '../listeners/types.js';
 import { accessLogEntry } from './access-log.js';
+import { grpcLocalReply, isGrpcRequest } from './h2/grpc.js';
 import {
   FieldKind, firstOfKind, PairFields,
   type DownstreamStream, type ExchangeRequest, type ExchangeResponse, type HeaderFields, type StreamHandler,
@@ -179,7 +180,7 @@ class Exchange implements StreamHandler, UpstreamEvents {
     }
     cm.stats.rqTotal.inc();
     this.cluster = cluster;
-    this.codec = cm.codecFor(cluster);
+    this.codec = cm.codecFor(cluster, this.request.protocol);
     this.timeoutMs = action.timeoutMs;
     const edits = this.facts.edits;
     if (action.retry !== undefined) {
@@ -503,9 +504,18 @@ class Exchange implements StreamHandler, UpstreamEvents {
     this.responseCode = reply.status;
     this.details = reply.details;
     this.flags |= reply.flag;
+    const common = ['date', this.cm.date(), 'server', 'envoy', ...fields];
+    if (isGrpcRequest(this.request.headers)) {
+      // A gRPC client reads the outcome from grpc-status: a trailers-only reply, as Envoy sends.
+      this.cm.stats.countResponse(reply.status);
+      this.ds.sendHead(grpcLocalReply(reply.status, reply.body, common), undefined);
+      this.finish(true);
+      this.ds.sendEnd(undefined);
+      return;
+    }
     const body = reply.body === '' ? undefined : Buffer.from(reply.body);
     const pairs = body === undefined ? [] : ['content-type', 'text/plain'];
-    pairs.push('date', this.cm.date(), 'server', 'envoy', ...fields);
+    pairs.push(...common);
     this.cm.stats.countResponse(reply.status);
     this.ds.sendHead({ status: reply.status, reason: undefined, headers: new PairFields(pairs), contentLength: body?.length ?? 0, endStream: body === undefined }, undefined);
     if (body !== undefined) {

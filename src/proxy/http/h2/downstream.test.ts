@@ -11,8 +11,8 @@ import { connect as netConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createTestMesh, type TestMesh } from '../../clusters/testing.js';
+import type { HttpConnection } from '../connection-manager.js';
 import { forward, hcmConfig, httpUpstream, request, route, routeConfig, virtualHost, type Upstream } from '../testing/harness.js';
-import type { Http2Connection } from './downstream.js';
 import { h2Client, h2Cluster, h2Request, h2Runtime, startH2Proxy, startH2Upstream, waitFor, type H2Upstream } from './testing.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_REFUSED_STREAM } = constants;
@@ -278,8 +278,8 @@ describe('HTTP/2 downstream', { timeout: 30_000 }, () => {
       release = () => echoHandler(stream, seen);
     });
     const runtime = h2Runtime([h2Cluster('up', held.port)]);
-    const served: Http2Connection[] = [];
-    const proxy = await startH2Proxy({ ...toUpstream, codec: 'http2' }, runtime, { http2Served: (c) => served.push(c) });
+    const served: HttpConnection[] = [];
+    const proxy = await startH2Proxy(toUpstream, runtime, { onConnection: (c) => served.push(c) });
     const client = await h2Client(proxy.port);
     try {
       const slow = h2Request(client, { ':path': '/slow', ':authority': 'books.test' });

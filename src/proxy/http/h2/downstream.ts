@@ -13,7 +13,8 @@
  * - A response that ends while the client is still sending ends the stream (Node resets the
  *   rest of the request with NO_ERROR, as Envoy does).
  * - The connection's stats are the HTTP/1.1 loop's plus `downstream_cx_http2_*` and
- *   `downstream_rq_http2_total`; an idle connection (no streams for the idle timeout) gets GOAWAY.
+ *   `downstream_rq_http2_total`. A drained connection, or one without streams for the idle
+ *   timeout, gets GOAWAY and closes once its streams are done.
  */
 import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -132,6 +133,10 @@ class Http2ServerConnection implements Http2Connection {
     this.h2.cxTotal.inc();
     this.h2.cxActive.add(1);
     socket.setNoDelay(true);
+    // A server TLSSocket made without a tls.Server (as the listener makes it) still says
+    // `secureConnecting` after its handshake, as only tls.Server clears the flag; Node's HTTP/2
+    // session would then wait for a 'secureConnect' that never comes.
+    if (socket instanceof TLSSocket && ctx.tls) (socket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
     if (ctx.prefetched.length > 0) socket.unshift(ctx.prefetched);
     const session = performServerHandshake(socket, { settings: { initialWindowSize: DEFAULT_HTTP2_WINDOWS.streamWindowBytes } });
     this.session = session;

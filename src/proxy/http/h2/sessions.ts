@@ -120,7 +120,7 @@ export class UpstreamSession {
   /** Takes new streams; false after GOAWAY, max requests or close. */
   private accepting = true;
   private closed = false;
-  /** `close` destroyed it: its streams closed with NO_ERROR, yet did not end. */
+  /** The pool's `close` destroyed it: its streams then close with NO_ERROR without having ended, so `end` means nothing. */
   destroyedLocally = false;
   private lossCounted = false;
 
@@ -171,12 +171,16 @@ export class UpstreamSession {
         clearTimeout(settingsTimer);
       }
       this.pump();
+      // Every attempt that waited for it may have gone: an idle session must not keep the process alive.
+      if (this.streams.size === 0) session.unref();
     });
-    session.once('close', () => clearTimeout(settingsTimer));
     session.once('connect', () => {
       if (!session.destroyed) session.setLocalWindowSize(options.sessionWindowBytes);
     });
-    session.once('close', () => this.onClose());
+    session.once('close', () => {
+      clearTimeout(settingsTimer);
+      this.onClose();
+    });
     session.setTimeout(options.idleTimeoutMs, () => {
       if (this.streams.size === 0 && this.queue.length === 0) this.shutDown();
     });

@@ -12,7 +12,7 @@ import {
   type Http2Session, type ServerHttp2Session, type ServerHttp2Stream, type Settings,
 } from 'node:http2';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, TLSSocket } from 'node:tls';
 import {
   credentials, Client, Metadata, Server as GrpcServer, ServerCredentials, status,
   type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition,
@@ -24,10 +24,9 @@ import type { ClusterManager } from '../../clusters/types.js';
 import type { ClusterConfig, HttpConnectionManagerConfig, ProxyConfig, SecretConfig } from '../../config/index.js';
 import type { AccessLogEntry, DownstreamContext, ProxyRuntime } from '../../listeners/types.js';
 import { peerSans, TlsContextCache } from '../../tls/index.js';
-import { DEFAULT_HTTP_OPTIONS, startHttpConnection } from '../connection-manager.js';
-import { connectionManagerFor, type HttpOptions } from '../manager.js';
+import { DEFAULT_HTTP_OPTIONS, startHttpConnection, type HttpConnection } from '../connection-manager.js';
+import type { HttpOptions } from '../manager.js';
 import { MemoryStats, TEST_WORKLOAD } from '../testing/harness.js';
-import { startHttp2Connection, type Http2Connection } from './downstream.js';
 import { createHttp2Upstream, type Http2Upstream } from './upstream.js';
 
 // --- runtime over the real cluster manager ------------------------------------------------------
@@ -100,11 +99,11 @@ export interface H2ProxyOptions {
   readonly direction?: DownstreamContext['direction'];
   /** Terminates TLS, requiring a client certificate issued by `ca`, offering `alpn`. */
   readonly tls?: { readonly cert: IssuedCertificate; readonly ca: string; readonly alpn: readonly string[] };
-  /** Serves each connection with `startHttp2Connection` itself (no detection) and hands over what it returns. */
-  readonly http2Served?: (conn: Http2Connection) => void;
+  /** Gets what `startHttpConnection` returns for each connection (to drain it). */
+  readonly onConnection?: (conn: HttpConnection) => void;
 }
 
-/** The proxy on 127.0.0.1: each connection goes to `startHttpConnection` (with the runtime's HTTP/2 codec) unless told otherwise. */
+/** The proxy on 127.0.0.1: each connection goes to `startHttpConnection` with the runtime's HTTP/2 codec. */
 export async function startH2Proxy(hcm: HttpConnectionManagerConfig, runtime: H2Runtime, opts: H2ProxyOptions = {}): Promise<RunningServer> {
   const options: HttpOptions = { ...DEFAULT_HTTP_OPTIONS, codecs: { ...DEFAULT_HTTP_OPTIONS.codecs, http2: runtime.http2 } };
   const sockets = new Set<Socket>();
@@ -123,28 +122,24 @@ export async function startH2Proxy(hcm: HttpConnectionManagerConfig, runtime: H2
       filterChainName: 'test-chain',
     };
     socket.on('error', () => socket.destroy());
-    if (opts.http2Served !== undefined) opts.http2Served(startHttp2Connection(ctx, connectionManagerFor(hcm, runtime, options)));
-    else startHttpConnection(ctx, hcm, runtime, options);
+    const conn = startHttpConnection(ctx, hcm, runtime, options);
+    opts.onConnection?.(conn);
   };
   const track = (socket: Socket): void => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   };
   const t = opts.tls;
-  let server: Server;
-  if (t === undefined) {
-    server = createNetServer({ allowHalfOpen: false }, (socket) => {
-      track(socket);
-      serve(socket, undefined);
-    });
-  } else {
-    const tlsServer = createTlsServer({ cert: t.cert.certChainPem, key: t.cert.privateKeyPem, ca: t.ca, requestCert: true, rejectUnauthorized: true, ALPNProtocols: [...t.alpn] }, (socket) => {
-      track(socket);
-      serve(socket, socket);
-    });
-    tlsServer.on('tlsClientError', () => undefined);
-    server = tlsServer;
-  }
+  const secureContext = t === undefined ? undefined : createSecureContext({ cert: t.cert.certChainPem, key: t.cert.privateKeyPem, ca: t.ca });
+  const server = createNetServer({ allowHalfOpen: false }, (socket) => {
+    track(socket);
+    if (t === undefined) return serve(socket, undefined);
+    // As the listener terminates mesh TLS: a server TLSSocket over the accepted socket, no tls.Server.
+    socket.on('error', () => socket.destroy());
+    const tlsSocket = new TLSSocket(socket, { isServer: true, secureContext, requestCert: true, rejectUnauthorized: true, ALPNProtocols: [...t.alpn] });
+    tlsSocket.on('error', () => tlsSocket.destroy());
+    tlsSocket.once('secure', () => serve(tlsSocket, tlsSocket));
+  });
   return listen(server, () => {
     for (const s of sockets) s.destroy();
   });
