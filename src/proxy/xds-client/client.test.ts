@@ -225,6 +225,45 @@ test('the last config stays current while the server is away; the client reconne
   }
 });
 
+test('delta: after a reconnect the first requests carry the versions held, and the config stays current', { timeout: 15_000 }, async () => {
+  const first = await startHarness(pki);
+  first.publish(UUID, snapshotOf(base));
+  const clock = new ManualClock();
+  const { client, log } = await connect(first, clock, first.server.address, 'delta');
+  let second: Harness | undefined;
+  try {
+    const { config } = await log.waitFor('config');
+    const address = first.server.address;
+    const down = log.mark();
+    await first.close();
+    await log.waitFor('disconnected', () => true, down);
+    assert.equal(client.config, config, 'the last config keeps serving');
+
+    second = await startHarness(pki, { address });
+    second.publish(UUID, snapshotOf(base));
+    const back = log.mark();
+    clock.advance(100);
+    // The server knows what the client holds, so nothing unchanged is sent again: wait for the client's opening requests.
+    await log.waitFor('request', (e) => e.typeUrl === ResourceTypeUrl.routeConfiguration, back);
+    const firstRequests = new Map<string, Readonly<Record<string, string>>>();
+    for (const e of log.events.slice(back)) if (e.kind === 'request' && !firstRequests.has(e.typeUrl)) firstRequests.set(e.typeUrl, e.initialResourceVersions ?? {});
+    const versionOf = (r: VersionedResource) => r.version;
+    assert.deepEqual(firstRequests.get(LDS), { 'outbound-listener': versionOf(base[0]!) });
+    assert.deepEqual(firstRequests.get(CDS), { 'shop/api|80': versionOf(base[2]!) });
+    assert.deepEqual(firstRequests.get(ResourceTypeUrl.clusterLoadAssignment), { 'shop/api|80': versionOf(base[3]!) });
+    assert.equal(client.config, config, 'the same resources again publish nothing');
+
+    const change = log.mark();
+    second.publish(UUID, snapshotOf([...base.filter((r) => r.typeUrl !== ResourceTypeUrl.clusterLoadAssignment), endpoints('shop/api|80', [8080, 8081])]));
+    second.push();
+    const { config: next } = await log.waitFor('config', () => true, change);
+    assert.equal(next.endpoints.get('shop/api|80')?.localities[0]?.endpoints.length, 2);
+  } finally {
+    client.close();
+    await second?.close();
+  }
+});
+
 function badListener(): VersionedResource {
   const mongo = create(AnySchema, { typeUrl: 'type.googleapis.com/envoy.extensions.filters.network.mongo_proxy.v3.MongoProxy', value: new Uint8Array() });
   const bad = create(ListenerSchema, {

@@ -36,7 +36,7 @@ export interface XdsTimer {
 /** Something the client did, for logs, metrics and tests (observability stays out of the loop). */
 export type XdsClientEvent =
   | { readonly kind: 'connecting'; readonly attempt: number }
-  | { readonly kind: 'request'; readonly typeUrl: string; readonly versionInfo: string; readonly nonce: string; readonly names: readonly string[]; readonly errorDetail?: string; readonly subscribe?: readonly string[]; readonly unsubscribe?: readonly string[] }
+  | { readonly kind: 'request'; readonly typeUrl: string; readonly versionInfo: string; readonly nonce: string; readonly names: readonly string[]; readonly errorDetail?: string; readonly subscribe?: readonly string[]; readonly unsubscribe?: readonly string[]; readonly initialResourceVersions?: Readonly<Record<string, string>> }
   | { readonly kind: 'response'; readonly typeUrl: string; readonly versionInfo: string; readonly nonce: string; readonly resources: number }
   | { readonly kind: 'nack'; readonly typeUrl: string; readonly nonce: string; readonly message: string }
   | { readonly kind: 'incomplete'; readonly missing: readonly MissingResource[]; readonly errors: readonly string[] }
@@ -267,16 +267,17 @@ export class XdsClient {
       const subscribe = names.filter((n) => !(previous ?? []).includes(n));
       const unsubscribe = (previous ?? []).filter((n) => !names.includes(n));
       const nonce = spontaneous ? '' : cache.nonce;
+      const initialResourceVersions = previous === undefined ? cache.versions() : {};
       const request = create(DeltaDiscoveryRequestSchema, {
         ...common,
         resourceNamesSubscribe: subscribe,
         resourceNamesUnsubscribe: unsubscribe,
-        initialResourceVersions: previous === undefined ? cache.versions() : {},
+        initialResourceVersions,
         responseNonce: nonce,
       });
       stream.sentNode = true;
       cache.sentNames = names;
-      this.#emit({ kind: 'request', typeUrl: cache.typeUrl, versionInfo: '', nonce, names, subscribe, unsubscribe, ...detail });
+      this.#emit({ kind: 'request', typeUrl: cache.typeUrl, versionInfo: '', nonce, names, subscribe, unsubscribe, initialResourceVersions, ...detail });
       stream.call.write(request);
       return;
     }
