@@ -159,7 +159,10 @@ async function spawnSidecar(spec: SidecarSpec, stateDir: string, dir: string, ad
     ...(spec.outbound ?? []).flatMap((o) => ['--listen', `outbound-listener=${spec.podIp}:${o.bindPort}/${o.destination}`]),
     ...(spec.args ?? []),
   ];
-  const command = spec.wrapper?.length ? [...spec.wrapper, process.execPath, ...args] : [process.execPath, ...args];
+  // OSM_SIDECAR_NODE_ARGS passes Node flags to every sidecar, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark.
+  const nodeArgs = (process.env.OSM_SIDECAR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const node = [process.execPath, ...nodeArgs, ...args];
+  const command = spec.wrapper?.length ? [...spec.wrapper, ...node] : node;
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const accessLog: Array<Record<string, unknown>> = [];
   const logs: string[] = [];
