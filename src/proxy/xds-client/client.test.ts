@@ -110,6 +110,7 @@ test('the first complete config is published and the client becomes ready', { ti
     assert.equal(client.config, config);
     assert.deepEqual([...config.listeners.keys(), ...config.routeConfigs.keys(), ...config.clusters.keys(), ...config.endpoints.keys()], ['outbound-listener', 'rds-outbound.80', 'shop/api|80', 'shop/api|80']);
     assert.deepEqual(seen, [config]);
+    assert.ok(log.events.every((e) => e.kind !== 'config' || e.config.listeners.size > 0), 'no config is published before LDS has answered');
     const opening = log.events.filter((e) => e.kind === 'request').slice(0, 2).map((e) => e.kind === 'request' && [e.typeUrl, e.names.length]);
     assert.deepEqual(opening, [[CDS, 0], [LDS, 0]], 'CDS then LDS, both by (legacy) wildcard');
     assert.ok(Object.isFrozen(config));

@@ -291,6 +291,8 @@ export class XdsClient {
   #publishIfComplete(): void {
     if (!this.#dirty) return;
     const c = this.#caches;
+    // Like Envoy's initialization: nothing is complete before both wildcard types have answered once.
+    if (!c.listeners.received || !c.clusters.received) return;
     const result = assembleConfig({
       listeners: c.listeners.values(),
       routeConfigs: c.routeConfigs.values(),

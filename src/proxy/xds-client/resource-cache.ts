@@ -65,6 +65,8 @@ export class ResourceCache<Desc extends DescMessage, T> {
   readonly spec: TypeSpec<Desc, T>;
   /** The version_info of the last accepted response ('' before any). */
   versionInfo = '';
+  /** Whether any response of this type was accepted (an empty state of the world counts). */
+  received = false;
   /** When an accepted response last changed what is held (ms since the epoch), for `/config_dump`. */
   lastUpdatedMs: number | undefined;
   /** The nonce of the last response on the current stream ('' on a new stream). */
@@ -122,6 +124,7 @@ export class ResourceCache<Desc extends DescMessage, T> {
   }
 
   #accepted(changed: boolean): ApplyResult {
+    this.received = true;
     if (changed) this.lastUpdatedMs = Date.now();
     return { ok: true, changed };
   }
