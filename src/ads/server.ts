@@ -23,6 +23,7 @@ import { aggregatedDiscoveryServiceDefinition } from './service.js';
 import type { Admission, ConnectingProxy, SnapshotProvider } from './snapshot.js';
 import { SotwStream } from './sotw-stream.js';
 import type { AdsClock, StreamContext } from './stream.js';
+import { realTimer } from '../lib/timers.js';
 
 /** OSM's ADS address: port 15128 on every interface. */
 export const DEFAULT_ADS_ADDRESS = '0.0.0.0:15128';
@@ -56,10 +57,7 @@ export interface AdsServerOptions {
 /** The default clock: wall-clock epoch ms with sub-ms precision, and real timers. */
 export const systemAdsClock: AdsClock = {
   nowMs: () => performance.timeOrigin + performance.now(),
-  setTimer: (callback, delayMs) => {
-    const timer = setTimeout(callback, delayMs);
-    return () => clearTimeout(timer);
-  },
+  setTimer: realTimer,
 };
 
 type Listener = StreamInfo['listener'];

@@ -2,6 +2,7 @@
  * Time as the certificate manager sees it: passed in, so tests drive renewal with a fake clock
  * or node:test mock timers and the logic never reads the wall clock itself.
  */
+import { unrefTimer } from '../lib/timers.js';
 
 /** The current time and a one-shot timer. */
 export interface Clock {
@@ -17,9 +18,5 @@ export interface Clock {
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer(callback, delayMs) {
-    const timer = setTimeout(callback, delayMs);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
+  setTimer: unrefTimer,
 };

@@ -3,6 +3,7 @@
  * back-off and health-check intervals all go through it, so tests drive them with a manual
  * clock instead of sleeping.
  */
+import { unrefTimer } from '../../lib/timers.js';
 
 /** The current time and one-shot timers. */
 export interface ClusterClock {
@@ -18,9 +19,5 @@ export interface ClusterClock {
  */
 export const systemClusterClock: ClusterClock = {
   nowMs: () => performance.now(),
-  setTimer(callback, delayMs) {
-    const timer = setTimeout(callback, delayMs);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
+  setTimer: unrefTimer,
 };

@@ -27,6 +27,7 @@ import {
   type JsonValue,
 } from '../../xds/proto.js';
 import { createCaches, referencesOf, type ApplyResult, type Caches } from './resource-cache.js';
+import { realTimer } from '../../lib/timers.js';
 
 /** Arms a one-shot timer and returns its cancel function (injected so tests drive back-off). */
 export interface XdsTimer {
@@ -69,12 +70,7 @@ const WILDCARD = '*';
 /** google.rpc.Code INVALID_ARGUMENT, what Envoy puts in a NACK's error_detail. */
 const INVALID_ARGUMENT = 3;
 
-const systemTimer: XdsTimer = {
-  setTimer: (callback, delayMs) => {
-    const timer = setTimeout(callback, delayMs);
-    return () => clearTimeout(timer);
-  },
-};
+const systemTimer: XdsTimer = { setTimer: realTimer };
 
 type Stream = { readonly client: Client; sentNode: boolean } & (
   | { readonly protocol: 'sotw'; readonly call: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> }
