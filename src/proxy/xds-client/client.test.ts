@@ -11,7 +11,7 @@ import { startHarness, type Harness } from '../../ads/testing/harness.js';
 import { ManualClock } from '../../ads/testing/manual-clock.js';
 import { createTestPki, type TestPki } from '../../ads/testing/pki.js';
 import { cluster, endpoints, listener, routes, snapshotOf } from '../../ads/testing/resources.js';
-import { AnySchema, create, ListenerSchema, packAny, ResourceTypeUrl } from '../../xds/proto.js';
+import { AnySchema, Cluster_DiscoveryType, ClusterSchema, create, ListenerSchema, packAny, ResourceTypeUrl } from '../../xds/proto.js';
 import type { ProxyConfig } from '../config/index.js';
 import { XdsClient, type XdsClientEvent } from './index.js';
 
@@ -262,6 +262,30 @@ test('delta: after a reconnect the first requests carry the versions held, and t
   } finally {
     client.close();
     await second?.close();
+  }
+});
+
+test('with only static clusters, no config is published before LDS has answered', { timeout: 10_000 }, async () => {
+  // A static cluster needs no EDS, so the CDS response alone would assemble into a complete but listener-less config.
+  const staticCluster = create(ClusterSchema, {
+    name: 'shop/api|80',
+    connectTimeout: { seconds: 1n },
+    clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC },
+    loadAssignment: {
+      clusterName: 'shop/api|80',
+      endpoints: [{ lbEndpoints: [{ hostIdentifier: { case: 'endpoint', value: { address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: 8080 } } } } } } }] }],
+    },
+  });
+  const h = await startHarness(pki);
+  h.publish(UUID, snapshotOf([listener('outbound-listener', 'rds-outbound.80'), routes('rds-outbound.80', 'shop/api|80'), { name: 'shop/api|80', typeUrl: CDS, version: 'static-1', resource: packAny(ClusterSchema, staticCluster) }]));
+  const { client, log } = await connect(h, new ManualClock());
+  try {
+    const { config } = await log.waitFor('config');
+    assert.deepEqual([...config.listeners.keys()], ['outbound-listener'], 'the first config already has the listener');
+    assert.ok(client.ready);
+  } finally {
+    client.close();
+    await h.close();
   }
 });
 

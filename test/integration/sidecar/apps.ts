@@ -78,21 +78,30 @@ export function httpVia(entry: { host: string; port: number }, authority: string
   });
 }
 
-/** Connects, collects what arrives for `ms` after sending `send`, and reports whether the peer closed. */
-export async function tcpExchange(host: string, port: number, send: string, ms = 500): Promise<{ received: string; closed: boolean }> {
-  const socket = connect(port, host);
-  let received = '';
-  let closed = false;
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => (received += d));
-  socket.on('error', () => undefined);
-  socket.on('close', () => (closed = true));
-  await new Promise((resolve) => {
-    socket.once('connect', resolve);
-    socket.once('close', resolve);
+/**
+ * Connects, sends `send`, and collects what arrives until the peer closes or, with `expect`,
+ * until exactly that has arrived; a deadline turns a hang into a clear failure.
+ */
+export function tcpExchange(host: string, port: number, send: string, expect?: string, deadlineMs = 5000): Promise<{ received: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`tcp ${host}:${port}: after ${deadlineMs} ms still open, received ${JSON.stringify(received)}`));
+    }, deadlineMs);
+    const done = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ received, closed });
+    };
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(send));
+    socket.on('data', (d: string) => {
+      received += d;
+      if (expect !== undefined && received === expect) done(false);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => done(true));
   });
-  if (!closed) socket.write(send);
-  await new Promise((r) => setTimeout(r, ms));
-  socket.destroy();
-  return { received, closed };
 }

@@ -106,10 +106,12 @@ test('a service account without a TrafficTarget is denied by its own sidecar', a
 });
 
 test('TCP: the allowed client reaches the server-first database, the thief is cut off', async () => {
-  const allowed = await tcpExchange(IP.client, OUT.db.bindPort, 'ping\n');
+  const allowed = await tcpExchange(IP.client, OUT.db.bindPort, 'ping\n', 'hello from db-1\nping\n');
   assert.equal(allowed.received, 'hello from db-1\nping\n');
+  assert.equal(allowed.closed, false);
   const denied = await tcpExchange(IP.thief, OUT.db.bindPort, 'ping\n');
   assert.equal(denied.received, '');
+  assert.ok(denied.closed, 'the thief\'s sidecar closes the connection');
 });
 
 test('retries: a 503 upstream with numRetries 5 gives retry 5 and retry_limit_exceeded 1', async () => {
